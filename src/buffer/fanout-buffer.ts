@@ -1,0 +1,206 @@
+import type { Message } from '../message/message.js';
+
+/**
+ * The hub's buffer: one bounded ring of messages that every output reads with
+ * its own cursor. A slot is freed once every output it is routed to has taken
+ * it, so a lagging output holds space (and, when the ring is full, triggers
+ * the overflow policy) without delaying the others. Each slot carries a route
+ * mask (one bit per reader) and, for `deliver()`, a tracker `K`.
+ *
+ * Sequence numbers grow without bound (2^53 messages is centuries at 10 M/s);
+ * a sequence's slot is `seq % capacity`.
+ */
+export class FanoutBuffer<K> {
+	readonly capacity: number;
+	readonly readers: number;
+	readonly words: number;
+	readonly #slots: (Message | undefined)[];
+	readonly #keys: (K | undefined)[];
+	readonly #routes: Uint32Array;
+	readonly #cursor: number[];
+	readonly #pending: number[];
+	readonly #routed: number[];
+	#head = 0;
+	#tail = 0;
+	#keyed = 0;
+
+	constructor(capacity: number, readers: number) {
+		this.capacity = capacity;
+		this.readers = readers;
+		this.words = Math.max(1, Math.ceil(readers / 32));
+		this.#slots = new Array<Message | undefined>(capacity).fill(undefined);
+		this.#keys = new Array<K | undefined>(capacity).fill(undefined);
+		this.#routes = new Uint32Array(capacity * this.words);
+		this.#cursor = new Array<number>(readers).fill(0);
+		this.#pending = new Array<number>(readers).fill(0);
+		this.#routed = new Array<number>(readers).fill(0);
+	}
+
+	/** Messages held (not yet taken by every output they are routed to). */
+	get size(): number {
+		return this.#tail - this.#head;
+	}
+
+	get isFull(): boolean {
+		return this.#tail - this.#head === this.capacity;
+	}
+
+	/** Messages routed to `reader` that it has not taken yet. */
+	pending(reader: number): number {
+		return this.#pending[reader]!;
+	}
+
+	/** Messages ever routed to `reader`. */
+	routed(reader: number): number {
+		return this.#routed[reader]!;
+	}
+
+	/**
+	 * Appends a message routed to the readers whose bits are set in `route`
+	 * (`words` 32-bit words). Returns false when full.
+	 */
+	push(message: Message, route: Uint32Array, key: K | undefined): boolean {
+		const seq = this.#tail;
+		if (seq - this.#head === this.capacity) return false;
+		const slot = seq % this.capacity;
+		this.#slots[slot] = message;
+		if (key !== undefined) {
+			this.#keys[slot] = key;
+			this.#keyed++;
+		}
+		const words = this.words;
+		const base = slot * words;
+		for (let w = 0; w < words; w++) {
+			let bits = route[w]!;
+			this.#routes[base + w] = bits;
+			while (bits !== 0) {
+				const low = bits & -bits;
+				const reader = w * 32 + 31 - Math.clz32(low);
+				if (this.#pending[reader]!++ === 0) this.#cursor[reader] = seq;
+				this.#routed[reader]!++;
+				bits ^= low;
+			}
+		}
+		this.#tail = seq + 1;
+		return true;
+	}
+
+	/**
+	 * Moves up to `max` of `reader`'s messages, oldest first, into `into` (and
+	 * their keys into `keysInto` when any message in the buffer has one).
+	 * Returns how many were taken.
+	 */
+	take(reader: number, max: number, into: Message[], keysInto: (K | undefined)[] | undefined): number {
+		const pending = this.#pending[reader]!;
+		const n = max < pending ? max : pending;
+		if (n <= 0) return 0;
+		const word = reader >> 5;
+		const bit = 1 << (reader & 31);
+		const words = this.words;
+		const keyed = this.#keyed > 0 && keysInto !== undefined;
+		let seq = this.#cursor[reader]!;
+		let taken = 0;
+		while (taken < n) {
+			const slot = seq % this.capacity;
+			if ((this.#routes[slot * words + word]! & bit) !== 0) {
+				into.push(this.#slots[slot]!);
+				if (keyed) keysInto.push(this.#keys[slot]);
+				taken++;
+			}
+			seq++;
+		}
+		const left = pending - taken;
+		this.#pending[reader] = left;
+		this.#cursor[reader] = left === 0 ? this.#tail : seq;
+		this.#advanceHead();
+		return taken;
+	}
+
+	/** True when any message in the buffer was pushed with a key. */
+	get hasKeys(): boolean {
+		return this.#keyed > 0;
+	}
+
+	/**
+	 * Frees the oldest slot. Calls `dropped(reader, message, key)` for each
+	 * reader that still had it routed and untaken (the lagging outputs).
+	 * Returns false if the buffer is empty.
+	 */
+	evictOldest(dropped: (reader: number, message: Message, key: K | undefined) => void): boolean {
+		const seq = this.#head;
+		if (seq === this.#tail) return false;
+		const slot = seq % this.capacity;
+		const message = this.#slots[slot]!;
+		const key = this.#keys[slot];
+		const base = slot * this.words;
+		for (let reader = 0; reader < this.readers; reader++) {
+			if (this.#pending[reader] === 0 || this.#cursor[reader] !== seq) continue;
+			if ((this.#routes[base + (reader >> 5)]! & (1 << (reader & 31))) !== 0) {
+				const left = --this.#pending[reader]!;
+				this.#cursor[reader] = left === 0 ? this.#tail : seq + 1;
+				dropped(reader, message, key);
+			} else {
+				this.#cursor[reader] = seq + 1;
+			}
+		}
+		this.#advanceHead();
+		return true;
+	}
+
+	/** Removes everything routed to `reader`, calling `dropped` for each message. */
+	clearReader(reader: number, dropped: (message: Message, key: K | undefined) => void): void {
+		const word = reader >> 5;
+		const bit = 1 << (reader & 31);
+		let seq = this.#cursor[reader]!;
+		let left = this.#pending[reader]!;
+		while (left > 0) {
+			const slot = seq % this.capacity;
+			if ((this.#routes[slot * this.words + word]! & bit) !== 0) {
+				left--;
+				dropped(this.#slots[slot]!, this.#keys[slot]);
+			}
+			seq++;
+		}
+		this.#pending[reader] = 0;
+		this.#cursor[reader] = this.#tail;
+		this.#advanceHead();
+	}
+
+	#advanceHead(): void {
+		let min = this.#tail;
+		for (let reader = 0; reader < this.readers; reader++) {
+			if (this.#pending[reader] !== 0 && this.#cursor[reader]! < min) min = this.#cursor[reader]!;
+		}
+		for (let seq = this.#head; seq < min; seq++) {
+			const slot = seq % this.capacity;
+			this.#slots[slot] = undefined;
+			if (this.#keys[slot] !== undefined) {
+				this.#keys[slot] = undefined;
+				this.#keyed--;
+			}
+		}
+		this.#head = min;
+	}
+}
+
+/** One reader's view of a {@link FanoutBuffer}, in the shape an output lane consumes. */
+export interface ReaderView<K> {
+	pending(): number;
+	routed(): number;
+	take(max: number, into: Message[], keys: (K | undefined)[] | undefined): number;
+	readonly hasKeys: boolean;
+	clear(dropped: (message: Message, key: K | undefined) => void): void;
+}
+
+/** Returns `reader`'s view of `buffer`. */
+export function readerView<K>(buffer: FanoutBuffer<K>, reader: number): ReaderView<K> {
+	return {
+		pending: () => buffer.pending(reader),
+		routed: () => buffer.routed(reader),
+		take: (max, into, keys) => buffer.take(reader, max, into, keys),
+		get hasKeys() {
+			return buffer.hasKeys;
+		},
+		clear: (dropped) => buffer.clearReader(reader, dropped),
+	};
+}

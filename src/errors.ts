@@ -1,0 +1,195 @@
+/**
+ * Why a message left the pipeline without reaching an output.
+ *
+ * - `overflow`: the buffer was full under `drop-newest` (before the buffer) or
+ *   `drop-oldest` (from one lagging output's view, naming that output).
+ * - `unroutable`: `routeTo` named no registered output.
+ * - `output-failed`: an output rejected the batch on every attempt and no
+ *   dead-letter output was set (or the dead-letter output itself failed).
+ * - `middleware-error`: a middleware threw, rejected or returned something that
+ *   is not a message.
+ * - `shutdown`: `stop()` reached its deadline while the message was still
+ *   buffered, in flight or waiting for buffer space.
+ *
+ * Filtering (a middleware returning `null`) is not a drop.
+ *
+ * @example
+ * ```ts
+ * import type { DropReason } from 'polku';
+ *
+ * const alertOn: ReadonlySet<DropReason> = new Set(['output-failed', 'shutdown']);
+ * ```
+ */
+export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'shutdown';
+
+/** Every drop reason, in a fixed order (useful for metrics). */
+export const DROP_REASONS: readonly DropReason[] = Object.freeze([
+	'overflow',
+	'unroutable',
+	'output-failed',
+	'middleware-error',
+	'shutdown',
+]);
+
+/**
+ * Base class of every error polku throws or rejects with. `code` is stable and
+ * safe to switch on.
+ *
+ * @example
+ * ```ts
+ * import { PolkuError } from 'polku';
+ *
+ * try {
+ *   hub.start();
+ * } catch (error) {
+ *   if (error instanceof PolkuError) console.error(error.code, error.message);
+ * }
+ * ```
+ */
+export class PolkuError extends Error {
+	/** A stable machine-readable code such as `ERR_POLKU_CONFIG`. */
+	readonly code: string;
+
+	constructor(code: string, message: string, options?: ErrorOptions) {
+		super(message, options);
+		this.name = new.target.name;
+		this.code = code;
+	}
+}
+
+/**
+ * Thrown by `HubBuilder.build()` (and option parsers) for invalid
+ * configuration. `field` names the offending option.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, Hub } from 'polku';
+ *
+ * try {
+ *   Hub.builder().bufferCapacity(0).build();
+ * } catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.field); // "bufferCapacity"
+ * }
+ * ```
+ */
+export class ConfigError extends PolkuError {
+	/** The option that is wrong, e.g. `bufferCapacity` or `output "kafka".retry.attempts`. */
+	readonly field: string;
+
+	constructor(field: string, message: string) {
+		super('ERR_POLKU_CONFIG', `${field}: ${message}`);
+		this.field = field;
+	}
+}
+
+/**
+ * Thrown when something that should be a message is not one, e.g. a
+ * `createMessage` init with a non-string `source`, or a middleware returning
+ * an object without a `payload`. `field` names the offending field.
+ *
+ * @example
+ * ```ts
+ * import { createMessage, MessageValidationError } from 'polku';
+ *
+ * try {
+ *   createMessage({ source: 'svc', messageType: 'x', metadata: { n: 1 as unknown as string } });
+ * } catch (error) {
+ *   if (error instanceof MessageValidationError) console.error(error.field); // "metadata.n"
+ * }
+ * ```
+ */
+export class MessageValidationError extends PolkuError {
+	/** The message field that failed validation, e.g. `payload` or `metadata.region`. */
+	readonly field: string;
+	/** What is wrong with it, without the field name. */
+	readonly detail: string;
+
+	constructor(field: string, detail: string) {
+		super('ERR_POLKU_INVALID_MESSAGE', `${field}: ${detail}`);
+		this.field = field;
+		this.detail = detail;
+	}
+}
+
+/**
+ * Rejection of `deliver()` / `deliverBatch()`: the message did not reach every
+ * output it was routed to. `reason` says why; `output` names the output where
+ * that happened, when there is one.
+ *
+ * `reason` is a {@link DropReason}, or `dead-lettered` when the message was
+ * handed to a dead-letter output instead of its destination.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryError } from 'polku';
+ *
+ * try {
+ *   await hub.deliver({ source: 'orders', messageType: 'created', payload: '{}' });
+ *   ack();
+ * } catch (error) {
+ *   if (error instanceof DeliveryError) nack(error.reason);
+ * }
+ * ```
+ */
+export class DeliveryError extends PolkuError {
+	/** Why the message was not delivered. */
+	readonly reason: DropReason | 'dead-lettered';
+	/** The output where delivery failed, if the failure belongs to one output. */
+	readonly output: string | undefined;
+
+	constructor(reason: DropReason | 'dead-lettered', output: string | undefined, cause?: unknown) {
+		const where = output === undefined ? '' : ` at output "${output}"`;
+		super('ERR_POLKU_NOT_DELIVERED', `message not delivered: ${reason}${where}`, cause === undefined ? undefined : { cause });
+		this.reason = reason;
+		this.output = output;
+	}
+}
+
+/**
+ * Thrown or rejected when the hub is used in a state that does not allow the
+ * call, such as `send()` before `start()` or `start()` twice.
+ *
+ * @example
+ * ```ts
+ * import { HubStateError } from 'polku';
+ *
+ * await hub.send(init).catch((error) => {
+ *   if (error instanceof HubStateError) console.error('start the hub first');
+ * });
+ * ```
+ */
+export class HubStateError extends PolkuError {
+	constructor(message: string) {
+		super('ERR_POLKU_HUB_STATE', message);
+	}
+}
+
+/**
+ * The rejection polku records when an output's `send()` does not settle in
+ * time, or when a send failed for a reason outside the output (for instance a
+ * synchronous throw that was not an `Error`).
+ *
+ * @example
+ * ```ts
+ * import { OutputError } from 'polku';
+ *
+ * hub.on('drop', ({ error }) => {
+ *   if (error instanceof OutputError) console.error(error.output, error.message);
+ * });
+ * ```
+ */
+export class OutputError extends PolkuError {
+	/** The output whose send failed. */
+	readonly output: string;
+
+	constructor(output: string, message: string, options?: ErrorOptions) {
+		super('ERR_POLKU_OUTPUT', `output "${output}": ${message}`, options);
+		this.output = output;
+	}
+}
+
+/** Turns anything thrown into an `Error` without losing it. */
+export function toError(value: unknown): Error {
+	if (value instanceof Error) return value;
+	return new PolkuError('ERR_POLKU_NON_ERROR', `non-error thrown: ${String(value)}`, { cause: value });
+}

@@ -1,0 +1,150 @@
+import { ConfigError } from '../errors.js';
+
+/**
+ * What happens when the buffer is full.
+ *
+ * - `block` (default): senders wait for space (backpressure).
+ * - `drop-newest`: new messages are dropped (reason `overflow`, before the buffer).
+ * - `drop-oldest`: the oldest buffered message is dropped from the view of the
+ *   output(s) still holding it (reason `overflow`, naming the output), making room.
+ *
+ * @example
+ * ```ts
+ * Hub.builder().overflow('drop-oldest');
+ * ```
+ */
+export type OverflowPolicy = 'block' | 'drop-newest' | 'drop-oldest';
+
+/**
+ * Retry of failed sends with exponential backoff: try `n` waits
+ * `min(maxDelayMs, baseDelayMs * 2^(n-1))`, reduced by a random fraction of
+ * up to `jitter` of itself.
+ *
+ * @example
+ * ```ts
+ * hub.output(kafka, { retry: { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000, jitter: 0.5 } });
+ * ```
+ */
+export interface RetryOptions {
+	/** Total tries, the first included. 1 disables retry. @default 3 */
+	readonly attempts?: number;
+	/** @default 100 */
+	readonly baseDelayMs?: number;
+	/** @default 10000 */
+	readonly maxDelayMs?: number;
+	/** 0 = exact delays; 1 = anywhere from 0 to the delay ("full jitter"). @default 0.2 */
+	readonly jitter?: number;
+	/** Whether an error is worth retrying; `false` goes straight to the dead letter / drop. @default () => true */
+	readonly retryable?: (error: Error) => boolean;
+}
+
+/**
+ * Per-output options for `HubBuilder.output()`.
+ *
+ * @example
+ * ```ts
+ * Hub.builder()
+ *   .output(warehouse, { batchSize: 200, flushInterval: 50, retry: { attempts: 5 }, deadLetter: 'dlq' })
+ *   .deadLetter(dlq);
+ * ```
+ */
+export interface OutputOptions {
+	/** Largest batch handed to `send()`. @default the hub's batchSize */
+	readonly batchSize?: number;
+	/** Longest wait (ms) before a partial batch is sent. @default the hub's flushInterval */
+	readonly flushInterval?: number;
+	/** Retry policy, or `false` for a single try. @default the hub's retry */
+	readonly retry?: RetryOptions | false;
+	/** Name of a dead-letter output (registered with `.deadLetter()`) for batches that finally fail. */
+	readonly deadLetter?: string;
+}
+
+/**
+ * Restart policy for an input whose `run()` rejects.
+ *
+ * @example
+ * ```ts
+ * Hub.builder().input(consumer, { restart: { attempts: Infinity, baseDelayMs: 500, maxDelayMs: 30_000 } });
+ * ```
+ */
+export interface RestartOptions {
+	/** Restarts allowed. @default Infinity */
+	readonly attempts?: number;
+	/** @default 100 */
+	readonly baseDelayMs?: number;
+	/** @default 30000 */
+	readonly maxDelayMs?: number;
+}
+
+/**
+ * Per-input options for `HubBuilder.input()`.
+ *
+ * @example
+ * ```ts
+ * Hub.builder().input(consumer, { restart: true });
+ * ```
+ */
+export interface InputOptions {
+	/** Restart `run()` with exponential backoff when it rejects. @default false */
+	readonly restart?: boolean | RestartOptions;
+}
+
+/** Retry settings after defaults. */
+export interface ResolvedRetry {
+	readonly attempts: number;
+	readonly baseDelayMs: number;
+	readonly maxDelayMs: number;
+	readonly jitter: number;
+	readonly retryable: ((error: Error) => boolean) | undefined;
+}
+
+export const DEFAULT_RETRY: ResolvedRetry = Object.freeze({
+	attempts: 3,
+	baseDelayMs: 100,
+	maxDelayMs: 10_000,
+	jitter: 0.2,
+	retryable: undefined,
+});
+
+export const NO_RETRY: ResolvedRetry = Object.freeze({ ...DEFAULT_RETRY, attempts: 1 });
+
+/** Throws `ConfigError` unless `value` is an integer in [min, max]. */
+export function checkInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+	if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+		const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+		throw new ConfigError(field, `must be an integer ${range}, got ${String(value)}`);
+	}
+	return value;
+}
+
+/** Throws `ConfigError` unless `value` is a finite number in [min, max] (or Infinity when allowed). */
+export function checkNumber(field: string, value: unknown, min: number, max = Infinity, allowInfinity = false): number {
+	const ok = typeof value === 'number' && !Number.isNaN(value) && value >= min && value <= max && (allowInfinity || Number.isFinite(value));
+	if (!ok) throw new ConfigError(field, `must be a number in [${min}, ${max}], got ${String(value)}`);
+	return value;
+}
+
+/** Validates retry options and fills defaults from `base`. */
+export function resolveRetry(field: string, options: RetryOptions | false | undefined, base: ResolvedRetry): ResolvedRetry {
+	if (options === false) return NO_RETRY;
+	if (options === undefined) return base;
+	if (options === null || typeof options !== 'object') throw new ConfigError(field, 'must be an object or false');
+	const attempts = checkInteger(`${field}.attempts`, options.attempts ?? base.attempts, 1);
+	const baseDelayMs = checkNumber(`${field}.baseDelayMs`, options.baseDelayMs ?? base.baseDelayMs, 0);
+	const maxDelayMs = checkNumber(`${field}.maxDelayMs`, options.maxDelayMs ?? base.maxDelayMs, 0);
+	if (maxDelayMs < baseDelayMs) throw new ConfigError(`${field}.maxDelayMs`, `must be >= baseDelayMs (${baseDelayMs})`);
+	const jitter = checkNumber(`${field}.jitter`, options.jitter ?? base.jitter, 0, 1);
+	const retryable = options.retryable ?? base.retryable;
+	if (retryable !== undefined && typeof retryable !== 'function') throw new ConfigError(`${field}.retryable`, 'must be a function');
+	return { attempts, baseDelayMs, maxDelayMs, jitter, retryable };
+}
+
+/**
+ * The delay before try `attempt + 1`, after `attempt` tries failed.
+ *
+ * @internal
+ */
+export function backoffDelay(attempt: number, retry: Pick<ResolvedRetry, 'baseDelayMs' | 'maxDelayMs' | 'jitter'>, random: () => number = Math.random): number {
+	const exact = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+	return Math.round(exact * (1 - retry.jitter * random()));
+}

@@ -1,0 +1,42 @@
+/**
+ * polku: an embeddable message pipeline for Node services. Inputs →
+ * middleware → one bounded buffer → batched, isolated fan-out to outputs.
+ *
+ * @packageDocumentation
+ */
+export { RingBuffer } from './buffer/ring-buffer.js';
+export {
+	ConfigError,
+	DeliveryError,
+	DROP_REASONS,
+	HubStateError,
+	MessageValidationError,
+	OutputError,
+	PolkuError,
+	type DropReason,
+} from './errors.js';
+export { HubBuilder } from './hub/builder.js';
+export type { DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StopEvent } from './hub/events.js';
+export { Hub, type StopOptions } from './hub/hub.js';
+export type { InputOptions, OutputOptions, OverflowPolicy, RestartOptions, RetryOptions } from './hub/options.js';
+export type { HubHealth, HubState, HubStats, InputStats, MiddlewareStats, OutputStats } from './hub/stats.js';
+export type {
+	BatchDrop,
+	BatchOutcome,
+	DeliveryBatchOutcome,
+	DeliveryFailure,
+	DeliveryOutcome,
+	Input,
+	SendOutcome,
+	Sink,
+} from './input/input.js';
+export { consoleLogger, silentLogger, type Logger } from './logger.js';
+export { nowNanos } from './message/clock.js';
+export { payloadJson, payloadText, withMetadata, withPayload, withRoute } from './message/edit.js';
+export { createIdGenerator } from './message/id.js';
+export { createMessage, isMessage, type Message, type MessageInit, type MessageLike, type Metadata } from './message/message.js';
+export * from './middleware/index.js';
+export type { Middleware, MiddlewareContext, MiddlewareResult } from './middleware/middleware.js';
+export { DEAD_LETTER_KEYS } from './output/dead-letter.js';
+export type { LaneState } from './output/lane.js';
+export type { Output } from './output/output.js';
