@@ -8,6 +8,9 @@
  *   dead-letter output was set (or the dead-letter output itself failed).
  * - `middleware-error`: a middleware threw, rejected or returned something that
  *   is not a message.
+ * - `rejected`: a middleware refused the message on purpose by returning
+ *   `reject(label)` (authentication, validation, rate limiting in drop mode);
+ *   the error is a {@link RejectedError} carrying the label.
  * - `shutdown`: `stop()` reached its deadline while the message was still
  *   buffered, in flight or waiting for buffer space.
  *
@@ -20,7 +23,7 @@
  * const alertOn: ReadonlySet<DropReason> = new Set(['output-failed', 'shutdown']);
  * ```
  */
-export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'shutdown';
+export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'rejected' | 'shutdown';
 
 /** Every drop reason, in a fixed order (useful for metrics). */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([
@@ -28,6 +31,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 	'unroutable',
 	'output-failed',
 	'middleware-error',
+	'rejected',
 	'shutdown',
 ]);
 
@@ -185,6 +189,33 @@ export class OutputError extends PolkuError {
 	constructor(output: string, message: string, options?: ErrorOptions) {
 		super('ERR_POLKU_OUTPUT', `output "${output}": ${message}`, options);
 		this.output = output;
+	}
+}
+
+/**
+ * Why a middleware rejected a message (drop reason `rejected`): `label` is the
+ * middleware's own reason, such as `unauthorized` or `invalid`.
+ *
+ * @example
+ * ```ts
+ * import { RejectedError } from 'polku';
+ *
+ * hub.on('drop', ({ reason, error }) => {
+ *   if (reason === 'rejected' && error instanceof RejectedError) console.warn(error.middleware, error.label);
+ * });
+ * ```
+ */
+export class RejectedError extends PolkuError {
+	/** The middleware's reason, e.g. `unauthorized`, `invalid`, `rate-limited`. */
+	readonly label: string;
+	/** The middleware that rejected the message. */
+	readonly middleware: string;
+
+	constructor(middleware: string, label: string, cause?: unknown) {
+		const detail = cause instanceof Error ? `: ${cause.message}` : '';
+		super('ERR_POLKU_REJECTED', `rejected by middleware "${middleware}" (${label})${detail}`, cause === undefined ? undefined : { cause });
+		this.label = label;
+		this.middleware = middleware;
 	}
 }
 

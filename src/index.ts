@@ -13,6 +13,7 @@ export {
 	MessageValidationError,
 	OutputError,
 	PolkuError,
+	RejectedError,
 	type DropReason,
 } from './errors.js';
 export { HubBuilder } from './hub/builder.js';
@@ -36,7 +37,7 @@ export { payloadJson, payloadText, withMetadata, withPayload, withRoute } from '
 export { createIdGenerator } from './message/id.js';
 export { createMessage, isMessage, type Message, type MessageInit, type MessageLike, type Metadata } from './message/message.js';
 export * from './middleware/index.js';
-export type { Middleware, MiddlewareContext, MiddlewareResult } from './middleware/middleware.js';
+export { reject, Rejection, type Middleware, type MiddlewareContext, type MiddlewareResult } from './middleware/middleware.js';
 export { DEAD_LETTER_KEYS } from './output/dead-letter.js';
 export type { LaneState } from './output/lane.js';
 export type { Output } from './output/output.js';

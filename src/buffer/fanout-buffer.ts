@@ -111,9 +111,17 @@ export class FanoutBuffer<K> {
 		}
 		const left = pending - taken;
 		this.#pending[reader] = left;
-		this.#cursor[reader] = left === 0 ? this.#tail : seq;
+		this.#cursor[reader] = left === 0 ? this.#tail : this.#nextRouted(reader, seq);
 		this.#advanceHead();
 		return taken;
+	}
+
+	/** The first sequence >= `seq` routed to `reader` (one must exist). */
+	#nextRouted(reader: number, seq: number): number {
+		const offset = reader >> 5;
+		const bit = 1 << (reader & 31);
+		while ((this.#routes[(seq % this.capacity) * this.words + offset]! & bit) === 0) seq++;
+		return seq;
 	}
 
 	/** True when any message in the buffer was pushed with a key. */
@@ -124,7 +132,8 @@ export class FanoutBuffer<K> {
 	/**
 	 * Frees the oldest slot. Calls `dropped(reader, message, key)` for each
 	 * reader that still had it routed and untaken (the lagging outputs).
-	 * Returns false if the buffer is empty.
+	 * Returns false if the buffer is empty. Every reader's cursor rests on its
+	 * next routed message, so the oldest slot is always held by a reader.
 	 */
 	evictOldest(dropped: (reader: number, message: Message, key: K | undefined) => void): boolean {
 		const seq = this.#head;
@@ -137,10 +146,8 @@ export class FanoutBuffer<K> {
 			if (this.#pending[reader] === 0 || this.#cursor[reader] !== seq) continue;
 			if ((this.#routes[base + (reader >> 5)]! & (1 << (reader & 31))) !== 0) {
 				const left = --this.#pending[reader]!;
-				this.#cursor[reader] = left === 0 ? this.#tail : seq + 1;
+				this.#cursor[reader] = left === 0 ? this.#tail : this.#nextRouted(reader, seq + 1);
 				dropped(reader, message, key);
-			} else {
-				this.#cursor[reader] = seq + 1;
 			}
 		}
 		this.#advanceHead();

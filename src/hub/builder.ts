@@ -44,7 +44,7 @@ const DEFAULT_RESTART: ResolvedRetry = { attempts: Infinity, baseDelayMs: 100, m
  */
 export class HubBuilder {
 	#bufferCapacity = 10_000;
-	#batchSize = 100;
+	#batchSize: number | undefined;
 	#flushInterval = 10;
 	#overflow: OverflowPolicy = 'block';
 	#retry: RetryOptions | false | undefined;
@@ -59,7 +59,7 @@ export class HubBuilder {
 		return this;
 	}
 
-	/** Default largest batch per output send. At most the buffer capacity. @default 100 */
+	/** Default largest batch per output send. At most the buffer capacity. @default 100 (or the capacity, if smaller) */
 	batchSize(size: number): this {
 		this.#batchSize = size;
 		return this;
@@ -120,7 +120,7 @@ export class HubBuilder {
 	/** Validates the configuration and creates the hub. */
 	build(): Hub {
 		const capacity = checkInteger('bufferCapacity', this.#bufferCapacity, 1, 2 ** 30);
-		const batchSize = checkInteger('batchSize', this.#batchSize, 1, capacity);
+		const batchSize = checkInteger('batchSize', this.#batchSize ?? Math.min(100, capacity), 1, capacity);
 		const flushInterval = checkNumber('flushInterval', this.#flushInterval, 0, 2 ** 31 - 1);
 		if (!POLICIES.includes(this.#overflow)) {
 			throw new ConfigError('overflow', `must be one of ${POLICIES.join(', ')}, got ${String(this.#overflow)}`);

@@ -110,7 +110,8 @@ export class Hub extends EventEmitter<HubEvents> {
 	readonly #inputs: readonly InputEntry[];
 	readonly #abort = new AbortController();
 	#state: HubState = 'created';
-	#startedAt = 0;
+	#startedAt: number | undefined;
+	#stoppedAt: number | undefined;
 	#draining = false;
 	#pumpScheduled = false;
 	#evicted: Message[][] | undefined;
@@ -145,7 +146,7 @@ export class Hub extends EventEmitter<HubEvents> {
 				key?.fail('overflow', lane.name);
 				if (this.listenerCount('drop') > 0) ((this.#evicted ??= [])[reader] ??= []).push(message);
 			},
-		});
+		}, Math.max(...config.outputs.map((o) => o.options.batchSize)));
 		this.#inputs = config.inputs.map(({ input, restart }) => ({
 			input,
 			restart,
@@ -237,20 +238,21 @@ export class Hub extends EventEmitter<HubEvents> {
 		const middleware: HubStats['middleware'] = Object.fromEntries(
 			this.#chain.names.map((name, i) => {
 				const s = this.#chain.stats[i]!;
-				return [name, { processed: s.processed, filtered: s.filtered, errors: s.errors, counters: { ...s.counters } }];
+				return [name, { processed: s.processed, filtered: s.filtered, rejected: s.rejected, errors: s.errors, counters: { ...s.counters } }];
 			}),
 		);
 		const outputs: Record<string, OutputStats> = {};
 		for (const lane of this.#allLanes()) outputs[lane.name] = laneStats(lane);
 		return {
 			state: this.#state,
-			uptimeMs: this.#startedAt === 0 ? 0 : performance.now() - this.#startedAt,
+			uptimeMs: this.#startedAt === undefined ? 0 : (this.#stoppedAt ?? performance.now()) - this.#startedAt,
 			received: intake.received,
 			filtered: intake.filtered,
 			accepted: intake.accepted,
 			admitting: intake.admitting,
 			dropped: { ...intake.dropped },
 			buffer: { size: this.#buffer.size, capacity: this.#buffer.capacity },
+			pressure: intake.blocked ? 1 : this.#buffer.size / this.#buffer.capacity,
 			inputs,
 			middleware,
 			outputs,
@@ -500,7 +502,8 @@ export class Hub extends EventEmitter<HubEvents> {
 		clearTimeout(timer);
 		await this.#closeOutputs(Math.max(1000, timeoutMs - (performance.now() - started)));
 		this.#state = 'stopped';
-		const event = { drained: clean, durationMs: performance.now() - started };
+		this.#stoppedAt = performance.now();
+		const event = { drained: clean, durationMs: this.#stoppedAt - started };
 		this.#logger.info(event, 'polku hub stopped');
 		this.#emit('stop', event);
 		return event;

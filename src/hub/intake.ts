@@ -1,5 +1,5 @@
 import type { FanoutBuffer } from '../buffer/fanout-buffer.js';
-import { DROP_REASONS, type DropReason } from '../errors.js';
+import { DROP_REASONS, RejectedError, type DropReason } from '../errors.js';
 import type { BatchDrop, BatchOutcome } from '../input/input.js';
 import type { Message } from '../message/message.js';
 import { MiddlewareFailure, type MiddlewareChain } from '../middleware/chain.js';
@@ -8,6 +8,10 @@ import type { OverflowPolicy } from './options.js';
 import type { Router } from './router.js';
 
 const NO_DROPS: readonly BatchDrop[] = Object.freeze([]);
+
+/** Rejections by the same middleware for the same label count as one cause. */
+const sameCause = (a: Error | undefined, b: Error | undefined): boolean =>
+	a === b || (a instanceof RejectedError && b instanceof RejectedError && a.middleware === b.middleware && a.label === b.label);
 
 /** What the intake needs from the hub. */
 export interface IntakeHost {
@@ -64,10 +68,19 @@ export class Intake {
 	readonly #host: IntakeHost;
 	readonly #waiters: Admission[] = [];
 	readonly #inMiddleware = new Set<Admission>();
+	/** Admissions paused after a slice, to let the output lanes run (see `#advance`). */
+	readonly #yielded = new Set<Admission>();
+	readonly #slice: number;
 	#resumeScheduled = false;
 	#evict = (reader: number, message: Message, key: Delivery | undefined): void => this.#host.evicted(reader, message, key);
 
-	constructor(chain: MiddlewareChain, router: Router, buffer: FanoutBuffer<Delivery>, policy: OverflowPolicy, host: IntakeHost) {
+	/**
+	 * @param slice - Most messages admitted in one go before yielding a
+	 *   microtask, so a large batch cannot starve the output lanes (use the
+	 *   largest output batch size).
+	 */
+	constructor(chain: MiddlewareChain, router: Router, buffer: FanoutBuffer<Delivery>, policy: OverflowPolicy, host: IntakeHost, slice: number) {
+		this.#slice = slice;
 		this.#chain = chain;
 		this.#router = router;
 		this.#buffer = buffer;
@@ -75,9 +88,14 @@ export class Intake {
 		this.#host = host;
 	}
 
+	/** True while senders wait for buffer space. */
+	get blocked(): boolean {
+		return this.#waiters.length > 0;
+	}
+
 	/** True when nothing is waiting for space or inside async middleware. */
 	get settled(): boolean {
-		return this.#waiters.length === 0 && this.#inMiddleware.size === 0;
+		return this.#waiters.length === 0 && this.#inMiddleware.size === 0 && this.#yielded.size === 0;
 	}
 
 	/** Admits `items`, starting at middleware `from`. Resolves once every item is decided. */
@@ -107,16 +125,22 @@ export class Intake {
 	/** Drops everything waiting for space or still in middleware with reason `shutdown`. */
 	close(): void {
 		this.closed = true;
-		for (const adm of [...this.#waiters, ...this.#inMiddleware]) {
+		for (const adm of [...this.#waiters, ...this.#inMiddleware, ...this.#yielded]) {
 			this.#inMiddleware.delete(adm);
+			this.#yielded.delete(adm);
 			this.#advance(adm);
 		}
 	}
 
 	#advance(adm: Admission): void {
 		const { items } = adm;
-		let accepted = false;
+		let accepted = 0;
+		let paused = false;
 		while (adm.index < items.length) {
+			if (accepted === this.#slice) {
+				paused = true;
+				break;
+			}
 			const original = items[adm.index]!;
 			if (this.closed) {
 				this.#drop(adm, original, 'shutdown', undefined);
@@ -127,8 +151,9 @@ export class Intake {
 				let result: Message | null | Promise<Message | null>;
 				try {
 					result = this.#chain.run(original, adm.from);
-				} catch (failure) {
-					this.#drop(adm, original, 'middleware-error', (failure as MiddlewareFailure).error);
+				} catch (thrown) {
+					const failure = thrown as MiddlewareFailure;
+					this.#drop(adm, original, failure.rejected ? 'rejected' : 'middleware-error', failure.error);
 					continue;
 				}
 				if (result === null) {
@@ -151,18 +176,26 @@ export class Intake {
 				this.#wait(adm);
 				break;
 			}
-			accepted = true;
+			accepted++;
 		}
-		if (accepted) this.#host.accepted();
-		if (adm.index === items.length) this.#finish(adm);
+		if (accepted > 0) this.#host.accepted();
+		if (paused) {
+			// Let the lanes (woken just above) take what was admitted before admitting more.
+			this.#yielded.add(adm);
+			queueMicrotask(() => {
+				if (this.#yielded.delete(adm)) this.#advance(adm);
+			});
+		} else if (adm.index === items.length) {
+			this.#finish(adm);
+		}
 	}
 
 	#resumeAfterMiddleware(adm: Admission, result: Message | null, failure: unknown): void {
 		if (!this.#inMiddleware.delete(adm)) return; // already closed out by close()
 		const original = adm.items[adm.index]!;
 		if (failure !== undefined) {
-			const error = failure instanceof MiddlewareFailure ? failure.error : (failure as Error);
-			this.#drop(adm, original, 'middleware-error', error);
+			if (failure instanceof MiddlewareFailure) this.#drop(adm, original, failure.rejected ? 'rejected' : 'middleware-error', failure.error);
+			else this.#drop(adm, original, 'middleware-error', failure as Error);
 		} else if (result === null) {
 			this.#filter(adm);
 		} else {
@@ -240,11 +273,11 @@ export class Intake {
 		this.#host.finished();
 	}
 
-	/** One drop event per reason (and error) for the whole call. */
+	/** One drop event per run of drops with the same reason and cause in the call. */
 	#reportDrops(drops: readonly BatchDrop[], messages: readonly Message[]): void {
 		let start = 0;
 		for (let i = 1; i <= drops.length; i++) {
-			if (i < drops.length && drops[i]!.reason === drops[start]!.reason && drops[i]!.error === drops[start]!.error) continue;
+			if (i < drops.length && drops[i]!.reason === drops[start]!.reason && sameCause(drops[i]!.error, drops[start]!.error)) continue;
 			this.#host.dropped(drops[start]!.reason, messages.slice(start, i), drops[start]!.error);
 			start = i;
 		}

@@ -49,6 +49,8 @@ export interface MiddlewareStats {
 	readonly processed: number;
 	/** Returned `null` / `undefined`. */
 	readonly filtered: number;
+	/** Returned `reject(label)` (also counted per label in `counters`). */
+	readonly rejected: number;
 	/** Threw, rejected, or returned something that is not a message. */
 	readonly errors: number;
 	/** Counters the middleware keeps itself (`context.count()`). */
@@ -88,7 +90,7 @@ export interface InputStats {
  */
 export interface HubStats {
 	readonly state: HubState;
-	/** Milliseconds since `start()`, 0 before. */
+	/** Milliseconds from `start()` to now (or to the end of `stop()`), 0 before `start()`. */
 	readonly uptimeMs: number;
 	readonly received: number;
 	readonly filtered: number;
@@ -98,6 +100,11 @@ export interface HubStats {
 	/** Dropped before the buffer, by reason. */
 	readonly dropped: Readonly<Record<DropReason, number>>;
 	readonly buffer: { readonly size: number; readonly capacity: number };
+	/**
+	 * How loaded the pipeline is, from 0 (idle) to 1 (overloaded): the buffer's
+	 * fill ratio, or 1 while senders are blocked waiting for space.
+	 */
+	readonly pressure: number;
 	readonly inputs: Readonly<Record<string, InputStats>>;
 	readonly middleware: Readonly<Record<string, MiddlewareStats>>;
 	readonly outputs: Readonly<Record<string, OutputStats>>;

@@ -1,4 +1,6 @@
-import { copyMetadata, copyRoute, toPayload, type Message } from './message.js';
+import { MessageValidationError } from '../errors.js';
+import { copyRoute, describe, toPayload, type Message } from './message.js';
+import { newMetadata } from './metadata.js';
 
 /**
  * Returns a copy of `msg` whose metadata has `entries` merged in (an entry
@@ -19,13 +21,24 @@ import { copyMetadata, copyRoute, toPayload, type Message } from './message.js';
  * ```
  */
 export function withMetadata(msg: Message, entries: Readonly<Record<string, string | undefined>>): Message {
-	const metadata = Object.assign(Object.create(null) as Record<string, string>, msg.metadata);
-	for (const key of Object.keys(entries)) {
+	const metadata = newMetadata();
+	const current = msg.metadata;
+	const updates = Object.keys(entries);
+	let removes = false;
+	for (const key of updates) {
 		const value = entries[key];
-		if (value === undefined) delete metadata[key];
-		else metadata[key] = value;
+		if (value === undefined) removes = true;
+		else if (typeof value !== 'string') throw new MessageValidationError(`metadata.${key}`, `must be a string, got ${describe(value)}`);
 	}
-	return { ...msg, metadata: copyMetadata(metadata) };
+	for (const key of Object.keys(current)) {
+		if (removes && Object.hasOwn(entries, key) && entries[key] === undefined) continue;
+		metadata[key] = current[key]!;
+	}
+	for (const key of updates) {
+		const value = entries[key];
+		if (value !== undefined) metadata[key] = value;
+	}
+	return { ...msg, metadata };
 }
 
 /**

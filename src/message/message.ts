@@ -1,11 +1,13 @@
 import { MessageValidationError } from '../errors.js';
 import { nowNanos } from './clock.js';
 import { nextId } from './id.js';
+import { EMPTY_METADATA, newMetadata } from './metadata.js';
 
 /**
  * String-to-string message metadata (headers, context). Objects polku creates
- * have a `null` prototype, so keys such as `__proto__` or `constructor` are
- * plain data.
+ * inherit nothing (their prototype chain is one empty null-prototype object),
+ * so keys such as `__proto__` or `constructor` are plain data. Iterate with
+ * `Object.keys` / `Object.entries`; test with `Object.hasOwn`.
  *
  * @example
  * ```ts
@@ -72,7 +74,7 @@ export interface MessageInit {
 	readonly timestamp?: bigint;
 	readonly source: string;
 	readonly messageType: string;
-	/** Copied into a null-prototype object; every value must be a string. @default {} */
+	/** Copied into a metadata object that inherits nothing; every value must be a string. @default {} */
 	readonly metadata?: Readonly<Record<string, string>>;
 	/** Bytes are carried by reference; a string is encoded as UTF-8. @default empty */
 	readonly payload?: Uint8Array | string;
@@ -83,11 +85,10 @@ export interface MessageInit {
 /** A message, or what it takes to create one. */
 export type MessageLike = Message | MessageInit;
 
-const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null) as Record<string, string>);
 const EMPTY_ROUTE: readonly string[] = Object.freeze([]);
 const EMPTY_PAYLOAD = new Uint8Array(0);
 
-/** Copies string metadata into a fresh null-prototype object, checking every value. */
+/** Copies string metadata into a fresh metadata object, checking every value. */
 export function copyMetadata(source: unknown, field = 'metadata'): Metadata {
 	if (source === undefined) return EMPTY_METADATA;
 	if (source === null || typeof source !== 'object' || Array.isArray(source)) {
@@ -95,7 +96,7 @@ export function copyMetadata(source: unknown, field = 'metadata'): Metadata {
 	}
 	const keys = Object.keys(source);
 	if (keys.length === 0) return EMPTY_METADATA;
-	const out = Object.create(null) as Record<string, string>;
+	const out = newMetadata();
 	for (const key of keys) {
 		const value = (source as Record<string, unknown>)[key];
 		if (typeof value !== 'string') {

@@ -1,12 +1,14 @@
-import { MessageValidationError, toError } from '../errors.js';
+import { MessageValidationError, RejectedError, toError } from '../errors.js';
 import { invalidMessageField, type Message } from '../message/message.js';
-import type { Middleware } from './middleware.js';
+import { Rejection, type Middleware } from './middleware.js';
 
-/** Thrown by {@link MiddlewareChain.run} when a middleware fails a message. */
+/** Thrown by {@link MiddlewareChain.run} when a middleware fails or rejects a message. */
 export class MiddlewareFailure {
 	constructor(
 		readonly middleware: string,
 		readonly error: Error,
+		/** True for a deliberate `reject()`, false for a throw or a bad return value. */
+		readonly rejected: boolean,
 	) {}
 }
 
@@ -14,6 +16,7 @@ export class MiddlewareFailure {
 export interface MiddlewareCounters {
 	processed: number;
 	filtered: number;
+	rejected: number;
 	errors: number;
 	readonly counters: Record<string, number>;
 }
@@ -40,7 +43,7 @@ export class MiddlewareChain {
 			seen.set(m.name, n);
 			return n === 1 ? m.name : `${m.name}#${n}`;
 		});
-		this.stats = list.map(() => ({ processed: 0, filtered: 0, errors: 0, counters: Object.create(null) as Record<string, number> }));
+		this.stats = list.map(() => ({ processed: 0, filtered: 0, rejected: 0, errors: 0, counters: Object.create(null) as Record<string, number> }));
 	}
 
 	run(message: Message, from = 0): Message | null | Promise<Message | null> {
@@ -60,13 +63,14 @@ export class MiddlewareChain {
 				stats.filtered++;
 				return null;
 			}
+			if (result instanceof Rejection) throw this.#rejection(i, result);
 			if (isThenable(result)) return this.#continue(result, i);
 			current = this.#check(i, result);
 		}
 		return current;
 	}
 
-	async #continue(pending: PromiseLike<Message | null | undefined>, i: number): Promise<Message | null> {
+	async #continue(pending: PromiseLike<Message | null | undefined | Rejection>, i: number): Promise<Message | null> {
 		let result;
 		try {
 			result = await pending;
@@ -77,6 +81,7 @@ export class MiddlewareChain {
 			this.stats[i]!.filtered++;
 			return null;
 		}
+		if (result instanceof Rejection) throw this.#rejection(i, result);
 		return this.run(this.#check(i, result), i + 1);
 	}
 
@@ -88,6 +93,14 @@ export class MiddlewareChain {
 
 	#failure(i: number, error: unknown): MiddlewareFailure {
 		this.stats[i]!.errors++;
-		return new MiddlewareFailure(this.names[i]!, toError(error));
+		return new MiddlewareFailure(this.names[i]!, toError(error), false);
+	}
+
+	#rejection(i: number, rejection: Rejection): MiddlewareFailure {
+		const stats = this.stats[i]!;
+		stats.rejected++;
+		stats.counters[rejection.label] = (stats.counters[rejection.label] ?? 0) + 1;
+		const name = this.names[i]!;
+		return new MiddlewareFailure(name, new RejectedError(name, rejection.label, rejection.cause), true);
 	}
 }

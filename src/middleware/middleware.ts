@@ -3,8 +3,67 @@ import type { Logger } from '../logger.js';
 import type { Message } from '../message/message.js';
 
 /**
+ * A middleware's deliberate refusal of a message, made with {@link reject}.
+ * The hub drops the message with reason `rejected`, counts it under the
+ * middleware's name and `label`, and announces it with a `drop` event.
+ *
+ * @example
+ * ```ts
+ * import { Rejection, reject } from 'polku';
+ *
+ * const r = reject('unauthorized');
+ * r instanceof Rejection; // true
+ * r.label;                // 'unauthorized'
+ * ```
+ */
+export class Rejection {
+	/** A short reason such as `unauthorized`; also a counter name in the middleware's stats. */
+	readonly label: string;
+	/** What went wrong in detail, if known. */
+	readonly cause: Error | undefined;
+
+	/** Use {@link reject}. */
+	constructor(label: string, cause?: Error) {
+		this.label = label;
+		this.cause = cause;
+	}
+}
+
+const cachedRejections = new Map<string, Rejection>();
+
+/**
+ * Rejects a message from a middleware's `process` (drop reason `rejected`),
+ * unlike returning `null`, which filters it out on purpose and is not a drop.
+ * Without a `cause`, the result is cached per label, so rejecting allocates
+ * nothing.
+ *
+ * @param label - Why, in a word or two: `unauthorized`, `invalid`, `rate-limited`.
+ * @param cause - Details, carried as the `RejectedError`'s cause.
+ * @example
+ * ```ts
+ * import { reject, type Middleware } from 'polku';
+ *
+ * const requireTenant: Middleware = {
+ *   name: 'require-tenant',
+ *   process: (msg) => (msg.metadata['tenant'] ? msg : reject('missing-tenant')),
+ * };
+ * ```
+ */
+export function reject(label: string, cause?: Error): Rejection {
+	if (cause !== undefined) return new Rejection(label, cause);
+	let cached = cachedRejections.get(label);
+	if (cached === undefined) {
+		cached = Object.freeze(new Rejection(label));
+		if (cachedRejections.size < 1000) cachedRejections.set(label, cached);
+	}
+	return cached;
+}
+
+/**
  * What a middleware's `process` may return: the message (same or new),
- * `null` / `undefined` to filter it out, or a promise of either.
+ * `null` / `undefined` to filter it out, a {@link Rejection} (from
+ * {@link reject}) to drop it with reason `rejected`, or a promise of any of
+ * these.
  *
  * @example
  * ```ts
@@ -13,7 +72,7 @@ import type { Message } from '../message/message.js';
  * const dropEmpty = (msg: Message): MiddlewareResult => (msg.payload.length === 0 ? null : msg);
  * ```
  */
-export type MiddlewareResult = Message | null | undefined | Promise<Message | null | undefined>;
+export type MiddlewareResult = Message | null | undefined | Rejection | Promise<Message | null | undefined | Rejection>;
 
 /**
  * Given to a middleware's `start` hook.
@@ -41,8 +100,8 @@ export interface MiddlewareContext {
 
 /**
  * A step between the inputs and the buffer: transform, filter, route, enrich.
- * Return the message (the same or a new one; a spread copy is fine), or
- * `null` / `undefined` to filter it out. When every middleware returns
+ * Return the message (the same or a new one; a spread copy is fine),
+ * `null` / `undefined` to filter it out, or `reject(label)` to refuse it. When every middleware returns
  * synchronously, the hub creates no promise per message. A throw or rejection
  * drops that message with reason `middleware-error`; the hub keeps running.
  *

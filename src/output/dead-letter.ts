@@ -1,6 +1,7 @@
 import { RingBuffer } from '../buffer/ring-buffer.js';
 import type { Delivery } from '../hub/delivery.js';
 import type { Message } from '../message/message.js';
+import { newMetadata } from '../message/metadata.js';
 import type { LaneSource } from './lane.js';
 
 /** Metadata keys a dead-lettered message carries. */
@@ -15,7 +16,8 @@ export const DEAD_LETTER_KEYS = Object.freeze({
 
 /** A copy of `message` with the failure recorded in its metadata (payload shared). */
 export function deadLetterMessage(message: Message, output: string, error: Error, attempts: number): Message {
-	const metadata = Object.assign(Object.create(null) as Record<string, string>, message.metadata);
+	const metadata = newMetadata();
+	for (const key of Object.keys(message.metadata)) metadata[key] = message.metadata[key]!;
 	metadata[DEAD_LETTER_KEYS.error] = error.message || error.name;
 	metadata[DEAD_LETTER_KEYS.output] = output;
 	metadata[DEAD_LETTER_KEYS.attempts] = String(attempts);

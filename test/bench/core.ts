@@ -1,0 +1,211 @@
+// Core pipeline benchmark: polku vs a hand-written ring-buffer loop vs Node streams, same work.
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createMessage, Hub, RingBuffer, withMetadata, type Message, type MessageInit, type Middleware, type Output } from '../../src/index.js';
+import { MemoryInput } from '../../src/testing/index.js';
+import { fmt, heapAfterGc, ratio, table } from './report.js';
+
+const TOTAL = Number(process.env.BENCH_CORE_MESSAGES ?? 2_000_000);
+const CHUNK = 1000;
+const BATCH = 500;
+const OUTPUTS = 3;
+
+const payloads = Array.from({ length: 64 }, (_, i) => Buffer.alloc(256, i));
+const init = (i: number): MessageInit => ({ source: 'bench', messageType: 'tick', payload: payloads[i & 63]! });
+
+// The two sync middleware every variant applies.
+const stamp = (m: Message): Message => withMetadata(m, { stage: 'stamped' });
+const keepAll = (m: Message): Message | null => (m.payload.length === 0 ? null : m);
+const middleware: Middleware[] = [
+	{ name: 'stamp', process: stamp },
+	{ name: 'keep', process: keepAll },
+];
+
+class CountingOutput implements Output {
+	count = 0;
+	constructor(readonly name: string) {}
+	async send(batch: readonly Message[]): Promise<void> {
+		this.count += batch.length;
+	}
+}
+
+async function runPolku(total: number): Promise<number> {
+	const input = new MemoryInput();
+	const outputs = Array.from({ length: OUTPUTS }, (_, i) => new CountingOutput(`out${i}`));
+	let b = Hub.builder().bufferCapacity(100_000).batchSize(BATCH).flushInterval(5).input(input).middleware(...middleware);
+	for (const o of outputs) b = b.output(o);
+	const hub = b.build();
+	await hub.start();
+	const started = performance.now();
+	for (let i = 0; i < total; ) {
+		const chunk: MessageInit[] = new Array(CHUNK);
+		for (let j = 0; j < CHUNK; j++, i++) chunk[j] = init(i);
+		await input.push(chunk);
+	}
+	await hub.stop();
+	const ms = performance.now() - started;
+	check('polku', outputs, total);
+	return total / (ms / 1000);
+}
+
+async function runRawLoop(total: number): Promise<number> {
+	const outputs = Array.from({ length: OUTPUTS }, (_, i) => new CountingOutput(`out${i}`));
+	const ring = new RingBuffer<Message>(100_000);
+	const flush = async (): Promise<void> => {
+		while (ring.length > 0) {
+			const batch = ring.drain(BATCH);
+			await Promise.all(outputs.map((o) => o.send(batch)));
+		}
+	};
+	const started = performance.now();
+	for (let i = 0; i < total; ) {
+		for (let j = 0; j < CHUNK; j++, i++) {
+			const m = keepAll(stamp(createMessage(init(i))));
+			if (m !== null) ring.push(m);
+		}
+		if (ring.length >= BATCH) await flush();
+	}
+	await flush();
+	const ms = performance.now() - started;
+	check('raw loop', outputs, total);
+	return total / (ms / 1000);
+}
+
+async function runStreams(total: number): Promise<number> {
+	const outputs = Array.from({ length: OUTPUTS }, (_, i) => new CountingOutput(`out${i}`));
+	function* source(): Generator<Message> {
+		for (let i = 0; i < total; i++) yield createMessage(init(i));
+	}
+	const map = (fn: (m: Message) => Message | null) =>
+		new Transform({
+			objectMode: true,
+			highWaterMark: BATCH,
+			transform(m: Message, _enc, cb) {
+				cb(null, fn(m) ?? undefined);
+			},
+		});
+	const sink = new Writable({
+		objectMode: true,
+		highWaterMark: BATCH,
+		writev(chunks, cb) {
+			const batch = chunks.map((c) => c.chunk as Message);
+			Promise.all(outputs.map((o) => o.send(batch))).then(() => cb(), cb);
+		},
+	});
+	const started = performance.now();
+	await pipeline(Readable.from(source(), { objectMode: true, highWaterMark: BATCH }), map(stamp), map(keepAll), sink);
+	const ms = performance.now() - started;
+	check('streams', outputs, total);
+	return total / (ms / 1000);
+}
+
+function check(name: string, outputs: CountingOutput[], total: number): void {
+	for (const o of outputs) if (o.count !== total) throw new Error(`${name}: ${o.name} got ${o.count} of ${total}`);
+}
+
+/** Throughput of the healthy outputs with and without a third output that hangs (drop-oldest). */
+async function runStall(total: number, stalled: boolean): Promise<number> {
+	const input = new MemoryInput();
+	const healthy = [new CountingOutput('a'), new CountingOutput('b')];
+	const third: Output = stalled ? { name: 'stalled', send: () => new Promise(() => {}) } : new CountingOutput('c');
+	const hub = Hub.builder()
+		.bufferCapacity(100_000)
+		.batchSize(BATCH)
+		.flushInterval(5)
+		.overflow('drop-oldest')
+		.input(input)
+		.middleware(...middleware)
+		.output(healthy[0]!)
+		.output(healthy[1]!)
+		.output(third)
+		.build();
+	hub.on('drop', () => {}); // a listener, so drop events are built as in production
+	await hub.start();
+	const started = performance.now();
+	for (let i = 0; i < total; ) {
+		const chunk: MessageInit[] = new Array(CHUNK);
+		for (let j = 0; j < CHUNK; j++, i++) chunk[j] = init(i);
+		await input.push(chunk);
+	}
+	while (healthy.some((o) => o.count < total)) await new Promise((r) => setImmediate(r));
+	const ms = performance.now() - started;
+	await hub.stop({ timeoutMs: 10 });
+	return total / (ms / 1000);
+}
+
+/** Heap bytes per buffered message: fill the buffer behind a hanging output and measure. */
+async function heapPerMessage(count: number, distinctPayloads: boolean): Promise<{ heap: number; arrayBuffers: number }> {
+	const input = new MemoryInput();
+	const hub = Hub.builder()
+		.bufferCapacity(count)
+		.batchSize(BATCH)
+		.input(input)
+		.output({ name: 'hang', send: () => new Promise(() => {}) })
+		.build();
+	await hub.start();
+	const before = heapAfterGc();
+	for (let i = 0; i < count; ) {
+		const chunk: MessageInit[] = new Array(CHUNK);
+		for (let j = 0; j < CHUNK; j++, i++) {
+			chunk[j] = distinctPayloads ? { source: 'bench', messageType: 'tick', payload: Buffer.allocUnsafe(256).fill(i) } : init(i);
+		}
+		await input.push(chunk);
+	}
+	const after = heapAfterGc();
+	const buffered = hub.bufferSize + BATCH; // one batch is in flight in the hanging output
+	const result = { heap: (after.heapUsed - before.heapUsed) / buffered, arrayBuffers: (after.arrayBuffers - before.arrayBuffers) / buffered };
+	await hub.stop({ timeoutMs: 10 });
+	return result;
+}
+
+export async function run(): Promise<void> {
+	console.log(`\n## core pipeline: ${fmt(TOTAL)} messages, 256-byte payloads, 2 sync middleware, batches of ${BATCH}, ${OUTPUTS} outputs`);
+	// Warm up every variant once, then measure alternately and keep each one's best of three.
+	await runPolku(200_000);
+	await runRawLoop(200_000);
+	await runStreams(200_000);
+	const best = { polku: 0, raw: 0, streams: 0 };
+	for (let round = 0; round < 3; round++) {
+		best.polku = Math.max(best.polku, await runPolku(TOTAL));
+		best.raw = Math.max(best.raw, await runRawLoop(TOTAL));
+		best.streams = Math.max(best.streams, await runStreams(TOTAL));
+	}
+	table(
+		['variant', 'msgs/s', 'polku ÷ variant'],
+		[
+			['polku Hub', fmt(best.polku), '1.00x'],
+			['raw ring-buffer loop', fmt(best.raw), ratio(best.polku, best.raw)],
+			['Node streams (objectMode)', fmt(best.streams), ratio(best.polku, best.streams)],
+		],
+	);
+	console.log(`targets: ≥ 0.60x the raw loop (got ${ratio(best.polku, best.raw)}), ≥ 2x Node streams (got ${ratio(best.polku, best.streams)})`);
+
+	const stallTotal = Math.min(TOTAL, 1_000_000);
+	console.log(`\n## stalled output: 2 healthy outputs + 1 (healthy | hanging), drop-oldest, ${fmt(stallTotal)} messages`);
+	let base = 0;
+	let stall = 0;
+	for (let round = 0; round < 3; round++) {
+		base = Math.max(base, await runStall(stallTotal, false));
+		stall = Math.max(stall, await runStall(stallTotal, true));
+	}
+	table(
+		['third output', 'healthy outputs msgs/s'],
+		[
+			['healthy', fmt(base)],
+			['hanging', fmt(stall)],
+		],
+	);
+	console.log(`throughput lost by the healthy outputs: ${(((base - stall) / base) * 100).toFixed(1)}% (target ≤ 10%)`);
+
+	console.log('\n## heap per buffered message (1 000 000 messages held behind a hanging output)');
+	const shared = await heapPerMessage(1_000_000, false);
+	const distinct = await heapPerMessage(1_000_000, true);
+	table(
+		['payloads', 'heap B/msg', 'arrayBuffers B/msg'],
+		[
+			['shared 256-byte payloads', shared.heap.toFixed(0), shared.arrayBuffers.toFixed(0)],
+			['own 256-byte payload each', distinct.heap.toFixed(0), distinct.arrayBuffers.toFixed(0)],
+		],
+	);
+	console.log(`target: ≤ 450 B + payload per message (envelope cost: ${shared.heap.toFixed(0)} B)`);
+}
