@@ -186,8 +186,8 @@ export class OutputError extends PolkuError {
 	/** The output whose send failed. */
 	readonly output: string;
 
-	constructor(output: string, message: string, options?: ErrorOptions) {
-		super('ERR_POLKU_OUTPUT', `output "${output}": ${message}`, options);
+	constructor(output: string, message: string, options?: ErrorOptions, code = 'ERR_POLKU_OUTPUT') {
+		super(code, `output "${output}": ${message}`, options);
 		this.output = output;
 	}
 }
@@ -216,6 +216,46 @@ export class RejectedError extends PolkuError {
 		super('ERR_POLKU_REJECTED', `rejected by middleware "${middleware}" (${label})${detail}`, cause === undefined ? undefined : { cause });
 		this.label = label;
 		this.middleware = middleware;
+	}
+}
+
+/**
+ * A send that did not settle within its time limit (per-output `timeoutMs`
+ * or the `timeout()` wrapper). The send's `AbortSignal` is aborted with it.
+ *
+ * @example
+ * ```ts
+ * import { SendTimeoutError } from 'polku';
+ *
+ * hub.on('retry', ({ error }) => {
+ *   if (error instanceof SendTimeoutError) console.warn(`${error.output} took over ${error.timeoutMs} ms`);
+ * });
+ * ```
+ */
+export class SendTimeoutError extends OutputError {
+	readonly timeoutMs: number;
+
+	constructor(output: string, timeoutMs: number) {
+		super(output, `send did not settle within ${timeoutMs} ms`, undefined, 'ERR_POLKU_SEND_TIMEOUT');
+		this.timeoutMs = timeoutMs;
+	}
+}
+
+/**
+ * A send refused because the output's circuit breaker is open.
+ *
+ * @example
+ * ```ts
+ * import { CircuitOpenError } from 'polku';
+ *
+ * hub.on('drop', ({ error }) => {
+ *   if (error instanceof CircuitOpenError) console.warn(`${error.output} is switched off for now`);
+ * });
+ * ```
+ */
+export class CircuitOpenError extends OutputError {
+	constructor(output: string) {
+		super(output, 'circuit breaker is open', undefined, 'ERR_POLKU_CIRCUIT_OPEN');
 	}
 }
 

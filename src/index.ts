@@ -9,16 +9,19 @@ export {
 	ConfigError,
 	DeliveryError,
 	DROP_REASONS,
+	CircuitOpenError,
 	HubStateError,
 	MessageValidationError,
 	OutputError,
 	PolkuError,
 	RejectedError,
+	SendTimeoutError,
 	type DropReason,
 } from './errors.js';
 export { HubBuilder } from './hub/builder.js';
-export type { DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StopEvent } from './hub/events.js';
+export type { CircuitEvent, DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StopEvent } from './hub/events.js';
 export { Hub, type StopOptions } from './hub/hub.js';
+export type { OutputManifest, PipelineManifest } from './hub/manifest.js';
 export type { InputOptions, OutputOptions, OverflowPolicy, RestartOptions, RetryOptions } from './hub/options.js';
 export type { HubHealth, HubState, HubStats, InputStats, MiddlewareStats, OutputStats } from './hub/stats.js';
 export type {
@@ -37,7 +40,9 @@ export { payloadJson, payloadText, withMetadata, withPayload, withRoute } from '
 export { createIdGenerator } from './message/id.js';
 export { createMessage, isMessage, type Message, type MessageInit, type MessageLike, type Metadata } from './message/message.js';
 export * from './middleware/index.js';
+export { TRACE_RECORD, TRACE_REQUEST, type TraceEntry } from './middleware/chain.js';
 export { reject, Rejection, type Middleware, type MiddlewareContext, type MiddlewareResult } from './middleware/middleware.js';
 export { DEAD_LETTER_KEYS } from './output/dead-letter.js';
-export type { LaneState } from './output/lane.js';
+export type { LaneState, OutputCircuitOptions } from './output/lane.js';
 export type { Output } from './output/output.js';
+export * from './output/resilience/index.js';

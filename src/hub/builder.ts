@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import type { Input } from '../input/input.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Middleware } from '../middleware/middleware.js';
-import type { LaneOptions } from '../output/lane.js';
+import type { LaneOptions, OutputCircuitOptions } from '../output/lane.js';
 import type { Output } from '../output/output.js';
 import { Hub } from './hub.js';
 import {
@@ -153,6 +153,8 @@ export class HubBuilder {
 				flushInterval: checkNumber(`${field}.flushInterval`, options.flushInterval ?? flushInterval, 0, 2 ** 31 - 1),
 				retry: resolveRetry(`${field}.retry`, options.retry, retry),
 				deadLetter: (options as OutputOptions).deadLetter,
+				timeoutMs: options.timeoutMs === undefined ? undefined : checkNumber(`${field}.timeoutMs`, options.timeoutMs, 1, 2 ** 31 - 1),
+				circuitBreaker: checkCircuit(`${field}.circuitBreaker`, options.circuitBreaker),
 			};
 			if (lane.deadLetter !== undefined) {
 				if (deadLetter) throw new ConfigError(`${field}.deadLetter`, 'a dead-letter output cannot have a dead-letter output');
@@ -174,6 +176,16 @@ export class HubBuilder {
 			logger: this.#logger,
 		});
 	}
+}
+
+function checkCircuit(field: string, options: OutputCircuitOptions | undefined): OutputCircuitOptions | undefined {
+	if (options === undefined) return undefined;
+	if (options === null || typeof options !== 'object') throw new ConfigError(field, 'must be an object');
+	const { whenOpen } = options;
+	if (whenOpen !== undefined && whenOpen !== 'wait' && whenOpen !== 'dead-letter') {
+		throw new ConfigError(`${field}.whenOpen`, `must be 'wait' or 'dead-letter', got ${String(whenOpen)}`);
+	}
+	return options;
 }
 
 function checkName(field: string, value: unknown, method: string): string {

@@ -1,5 +1,6 @@
 import type { DropReason } from '../errors.js';
 import type { Message } from '../message/message.js';
+import type { CircuitState } from '../output/resilience/circuit-breaker.js';
 
 /**
  * Payload of the hub's `drop` event. Emitted for every message that leaves
@@ -74,6 +75,21 @@ export interface DeadLetterEvent {
 }
 
 /**
+ * Payload of the hub's `circuit` event: an output's circuit breaker changed
+ * state.
+ *
+ * @example
+ * ```ts
+ * hub.on('circuit', ({ output, state, previous }) => log.warn({ output, state, previous }, 'circuit changed'));
+ * ```
+ */
+export interface CircuitEvent {
+	readonly output: string;
+	readonly state: CircuitState;
+	readonly previous: CircuitState;
+}
+
+/**
  * Where an `error` event came from.
  *
  * @example
@@ -117,6 +133,7 @@ export interface HubEvents {
 	flush: (event: FlushEvent) => void;
 	retry: (event: RetryEvent) => void;
 	'dead-letter': (event: DeadLetterEvent) => void;
+	circuit: (event: CircuitEvent) => void;
 	error: (error: Error, context: ErrorContext) => void;
 	start: () => void;
 	stop: (event: StopEvent) => void;

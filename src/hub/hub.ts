@@ -20,6 +20,7 @@ import { HubBuilder } from './builder.js';
 import { DeliveryGroup, type Delivery } from './delivery.js';
 import type { ErrorContext, HubEvents, StopEvent } from './events.js';
 import { Intake } from './intake.js';
+import { buildManifest, type PipelineManifest } from './manifest.js';
 import { backoffDelay, type OverflowPolicy, type ResolvedRetry } from './options.js';
 import { Router } from './router.js';
 import type { HubHealth, HubState, HubStats, InputStats, OutputStats } from './stats.js';
@@ -259,6 +260,15 @@ export class Hub extends EventEmitter<HubEvents> {
 		};
 	}
 
+	/** The pipeline's topology (inputs, middleware in order, outputs with their options) as JSON-serialisable data. */
+	manifest(): PipelineManifest {
+		const c = this.#config;
+		return buildManifest(this.#state, c.bufferCapacity, c.overflow, c.inputs, c.middleware, this.#chain.names, [
+			...c.outputs.map((o) => ({ ...o, deadLetter: false })),
+			...c.deadLetters.map((o) => ({ ...o, deadLetter: true })),
+		]);
+	}
+
 	/**
 	 * Asks every output's `health()` (bounded by `timeoutMs`; a throw, a
 	 * rejection or a timeout is unhealthy).
@@ -444,6 +454,11 @@ export class Hub extends EventEmitter<HubEvents> {
 				if (this.listenerCount('retry') > 0) this.#emit('retry', { output: lane.name, attempt, delayMs, error, messages: batch });
 			},
 			dropped: (lane, reason, batch, error) => this.#reportDrop(reason, batch, lane.name, error),
+			circuit: (lane, state, previous) => {
+				this.#logger.warn({ output: lane.name, state, previous }, 'polku output circuit changed');
+				this.#emit('circuit', { output: lane.name, state, previous });
+				if (state !== 'open') this.#schedulePump();
+			},
 			deadLetter: (lane, batch, error, attempts) => {
 				const target = this.#deadLetterLanes.get(lane.options.deadLetter!)!;
 				if (!target.queue.offer(batch, lane.name, error, attempts)) {
@@ -569,6 +584,7 @@ function laneStats(lane: OutputLane): OutputStats {
 	return {
 		deadLetter: lane.isDeadLetter,
 		state: lane.state,
+		...(lane.circuit === undefined ? {} : { circuit: lane.circuit }),
 		routed: lane.routed,
 		delivered: lane.delivered,
 		deadLettered: lane.deadLettered,

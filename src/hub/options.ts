@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import type { OutputCircuitOptions } from '../output/lane.js';
 
 /**
  * What happens when the buffer is full.
@@ -57,6 +58,14 @@ export interface OutputOptions {
 	readonly retry?: RetryOptions | false;
 	/** Name of a dead-letter output (registered with `.deadLetter()`) for batches that finally fail. */
 	readonly deadLetter?: string;
+	/**
+	 * Time limit of one send, in ms: a send still pending then fails with
+	 * `SendTimeoutError` (and its `AbortSignal` aborts), then is retried.
+	 * @default no limit
+	 */
+	readonly timeoutMs?: number;
+	/** Open a circuit after repeated failures (see {@link OutputCircuitOptions}). @default none */
+	readonly circuitBreaker?: OutputCircuitOptions;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { DropReason } from '../errors.js';
 import type { LaneState } from '../output/lane.js';
+import type { CircuitState } from '../output/resilience/circuit-breaker.js';
 
 /**
  * One output's counters. For every output, at any moment:
@@ -15,6 +16,8 @@ export interface OutputStats {
 	/** True for outputs registered with `.deadLetter()`. */
 	readonly deadLetter: boolean;
 	readonly state: LaneState;
+	/** The circuit breaker's state, for outputs with the `circuitBreaker` option. */
+	readonly circuit?: CircuitState;
 	/** Messages routed to this output (for a dead-letter output: dead letters received). */
 	readonly routed: number;
 	/** Messages the output confirmed. */

@@ -1,4 +1,5 @@
 import { MessageValidationError, RejectedError, toError } from '../errors.js';
+import { withMetadata } from '../message/edit.js';
 import { invalidMessageField, type Message } from '../message/message.js';
 import { Rejection, type Middleware } from './middleware.js';
 
@@ -19,6 +20,28 @@ export interface MiddlewareCounters {
 	rejected: number;
 	errors: number;
 	readonly counters: Record<string, number>;
+}
+
+/** Metadata key that asks for a per-middleware trace (value `"true"`). */
+export const TRACE_REQUEST = 'polku.trace';
+/** Metadata key the trace is written to, as a JSON array of {@link TraceEntry}. */
+export const TRACE_RECORD = '_polku.trace';
+
+/**
+ * One middleware's line in a message's `_polku.trace` record.
+ *
+ * @example
+ * ```ts
+ * const trace = JSON.parse(msg.metadata['_polku.trace'] ?? '[]') as TraceEntry[];
+ * for (const t of trace) console.log(`${t.middleware}: ${t.action} in ${t.duration_us} µs`);
+ * ```
+ */
+export interface TraceEntry {
+	readonly middleware: string;
+	/** `passed` (returned the same message), `modified`, `filtered`, `rejected` or `error`. */
+	readonly action: 'passed' | 'modified' | 'filtered' | 'rejected' | 'error';
+	/** Time spent in the middleware, in microseconds. */
+	readonly duration_us: number;
 }
 
 const isThenable = (value: object): value is PromiseLike<unknown> => typeof (value as { then?: unknown }).then === 'function';
@@ -46,10 +69,16 @@ export class MiddlewareChain {
 		this.stats = list.map(() => ({ processed: 0, filtered: 0, rejected: 0, errors: 0, counters: Object.create(null) as Record<string, number> }));
 	}
 
+	/** Runs `message` through the middleware from index `from` on; traced when it asks to be. */
 	run(message: Message, from = 0): Message | null | Promise<Message | null> {
+		if (message.metadata[TRACE_REQUEST] === 'true' && from < this.list.length) return this.#traced(message, from);
+		return this.#run(message, from, this.list.length);
+	}
+
+	#run(message: Message, from: number, end: number): Message | null | Promise<Message | null> {
 		const list = this.list;
 		let current = message;
-		for (let i = from; i < list.length; i++) {
+		for (let i = from; i < end; i++) {
 			const stats = this.stats[i]!;
 			stats.processed++;
 			let result;
@@ -64,13 +93,51 @@ export class MiddlewareChain {
 				return null;
 			}
 			if (result instanceof Rejection) throw this.#rejection(i, result);
-			if (isThenable(result)) return this.#continue(result, i);
+			if (isThenable(result)) return this.#continue(result, i, end);
 			current = this.#check(i, result);
 		}
 		return current;
 	}
 
-	async #continue(pending: PromiseLike<Message | null | undefined | Rejection>, i: number): Promise<Message | null> {
+	/**
+	 * The slow path for a message with metadata `polku.trace` = "true": runs
+	 * each middleware on its own, timing it and noting what it did, and writes
+	 * the record as JSON into metadata `_polku.trace` (appending to a record
+	 * an upstream hop left there).
+	 */
+	async #traced(message: Message, from: number): Promise<Message | null> {
+		const entries: TraceEntry[] = [];
+		let current = message;
+		for (let i = from; i < this.list.length; i++) {
+			const started = performance.now();
+			const entry = (action: TraceEntry['action']): void => {
+				entries.push({ middleware: this.names[i]!, action, duration_us: Math.round((performance.now() - started) * 1000) });
+			};
+			let result: Message | null;
+			try {
+				result = await this.#run(current, i, i + 1);
+			} catch (failure) {
+				entry((failure as MiddlewareFailure).rejected ? 'rejected' : 'error');
+				throw failure;
+			}
+			if (result === null) {
+				entry('filtered');
+				return null;
+			}
+			entry(result === current ? 'passed' : 'modified');
+			current = result;
+		}
+		let previous: unknown[] = [];
+		try {
+			const parsed: unknown = JSON.parse(current.metadata[TRACE_RECORD] ?? '[]');
+			if (Array.isArray(parsed)) previous = parsed;
+		} catch {
+			// an unreadable earlier record is replaced
+		}
+		return withMetadata(current, { [TRACE_RECORD]: JSON.stringify([...previous, ...entries]) });
+	}
+
+	async #continue(pending: PromiseLike<Message | null | undefined | Rejection>, i: number, end: number): Promise<Message | null> {
 		let result;
 		try {
 			result = await pending;
@@ -82,7 +149,7 @@ export class MiddlewareChain {
 			return null;
 		}
 		if (result instanceof Rejection) throw this.#rejection(i, result);
-		return this.run(this.#check(i, result), i + 1);
+		return this.#run(this.#check(i, result), i + 1, end);
 	}
 
 	#check(i: number, result: unknown): Message {

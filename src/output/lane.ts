@@ -1,8 +1,9 @@
-import { DROP_REASONS, toError, type DropReason } from '../errors.js';
+import { CircuitOpenError, DROP_REASONS, PolkuError, SendTimeoutError, toError, type DropReason } from '../errors.js';
 import type { Delivery } from '../hub/delivery.js';
 import { backoffDelay, type ResolvedRetry } from '../hub/options.js';
 import type { Message } from '../message/message.js';
 import type { Output } from './output.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './resilience/circuit-breaker.js';
 
 /** Where a lane takes its messages from: its view of the hub buffer, or a dead-letter queue. */
 export interface LaneSource {
@@ -28,6 +29,26 @@ export interface LaneHost {
 	dropped(lane: OutputLane, reason: DropReason, batch: readonly Message[], error: Error | undefined): void;
 	/** Hand a finally failed batch to the lane's dead-letter output; false when it has no room yet. */
 	deadLetter(lane: OutputLane, batch: readonly Message[], error: Error, attempts: number): boolean;
+	/** The lane's circuit breaker changed state. */
+	circuit(lane: OutputLane, to: CircuitState, from: CircuitState): void;
+}
+
+/**
+ * Circuit breaker settings of one output inside a hub.
+ *
+ * @example
+ * ```ts
+ * hub.output(webhook, { circuitBreaker: { failureThreshold: 5, openMs: 30_000, whenOpen: 'dead-letter' }, deadLetter: 'dlq' });
+ * ```
+ */
+export interface OutputCircuitOptions extends CircuitBreakerOptions {
+	/**
+	 * While the circuit is open: `wait` keeps batches in the buffer
+	 * (backpressure, then the overflow policy); `dead-letter` fails them at
+	 * once with `CircuitOpenError` (to the dead-letter output, else dropped as
+	 * `output-failed`). @default 'wait'
+	 */
+	readonly whenOpen?: 'wait' | 'dead-letter';
 }
 
 /** Resolved per-output settings. */
@@ -36,6 +57,9 @@ export interface LaneOptions {
 	readonly flushInterval: number;
 	readonly retry: ResolvedRetry;
 	readonly deadLetter: string | undefined;
+	/** Time limit of one send, in ms. */
+	readonly timeoutMs: number | undefined;
+	readonly circuitBreaker: OutputCircuitOptions | undefined;
 }
 
 /** Send durations of one output. */
@@ -46,6 +70,16 @@ export interface SendDurations {
 	lastMs: number;
 }
 
+/**
+ * What an output's lane is doing: `idle` (nothing due), `sending`,
+ * `retrying` (waiting for the next attempt, or for an open circuit),
+ * `parked` (waiting for room in its dead-letter queue), `closed` (after stop).
+ *
+ * @example
+ * ```ts
+ * if (hub.stats().outputs['kafka']!.state === 'retrying') console.warn('kafka is struggling');
+ * ```
+ */
 export type LaneState = 'idle' | 'sending' | 'retrying' | 'parked' | 'closed';
 
 /**
@@ -73,11 +107,15 @@ export class OutputLane {
 	#batch: Message[] | undefined;
 	#keys: (Delivery | undefined)[] | undefined;
 	#attempt = 0;
-	#epoch = 0;
+	/** Identifies the current send attempt; a result for another id is stale and ignored. */
+	#sendId = 0;
+	#abort: AbortController | undefined;
+	#timeoutTimer: NodeJS.Timeout | undefined;
 	#error: Error | undefined;
 	#flushTimer: NodeJS.Timeout | undefined;
 	#retryTimer: NodeJS.Timeout | undefined;
 	#flushDue = false;
+	readonly #breaker: CircuitBreaker | undefined;
 
 	constructor(name: string, output: Output, options: LaneOptions, source: LaneSource, host: LaneHost, isDeadLetter: boolean) {
 		this.name = name;
@@ -86,6 +124,16 @@ export class OutputLane {
 		this.#source = source;
 		this.#host = host;
 		this.isDeadLetter = isDeadLetter;
+		const circuit = options.circuitBreaker;
+		this.#breaker =
+			circuit === undefined
+				? undefined
+				: new CircuitBreaker(circuit, (to, from) => host.circuit(this, to, from), undefined, `output "${name}".circuitBreaker`);
+	}
+
+	/** The circuit breaker's state, if the output has one. */
+	get circuit(): CircuitState | undefined {
+		return this.#breaker?.state;
 	}
 
 	/** Messages ever routed to this output. */
@@ -113,6 +161,12 @@ export class OutputLane {
 		if (pending === 0) {
 			this.#flushDue = false;
 			this.#host.idle(this);
+			return;
+		}
+		const breaker = this.#breaker;
+		if (breaker !== undefined && this.options.circuitBreaker!.whenOpen !== 'dead-letter' && breaker.state === 'open') {
+			// Keep the batches in the buffer until a trial send is allowed.
+			this.#flushTimer ??= setTimeout(this.#onFlushTimer, Math.max(1, breaker.waitMs()));
 			return;
 		}
 		const { batchSize, flushInterval } = this.options;
@@ -145,27 +199,60 @@ export class OutputLane {
 		this.#send();
 	}
 
-	#send(): void {
+	#send = (): void => {
 		this.#retryTimer = undefined;
+		const breaker = this.#breaker;
+		if (breaker !== undefined && !breaker.allow()) {
+			if (this.options.circuitBreaker!.whenOpen === 'dead-letter') {
+				this.#error = new CircuitOpenError(this.name);
+				this.#giveUp();
+			} else {
+				this.#state = 'retrying';
+				this.#retryTimer = setTimeout(this.#send, Math.max(1, breaker.waitMs()));
+			}
+			return;
+		}
 		this.#state = 'sending';
 		this.#attempt++;
-		const epoch = this.#epoch;
+		const id = ++this.#sendId;
 		const batch = this.#batch!;
+		const abort = (this.#abort = new AbortController());
+		const { timeoutMs } = this.options;
+		if (timeoutMs !== undefined) {
+			this.#timeoutTimer = setTimeout(() => {
+				const error = new SendTimeoutError(this.name, timeoutMs);
+				abort.abort(error);
+				this.#failed(id, error);
+			}, timeoutMs);
+		}
 		const started = performance.now();
 		let result: Promise<void>;
 		try {
-			result = this.output.send(batch);
+			result = this.output.send(batch, abort.signal);
 		} catch (error) {
 			result = Promise.reject(error);
 		}
 		Promise.resolve(result).then(
-			() => this.#sent(epoch, started),
-			(error: unknown) => this.#failed(epoch, error),
+			() => this.#sent(id, started),
+			(error: unknown) => this.#failed(id, error),
 		);
+	};
+
+	/** Ends the current attempt; false if `id` is not the current attempt (a stale result). */
+	#settle(id: number): boolean {
+		if (id !== this.#sendId) return false;
+		this.#sendId++;
+		this.#abort = undefined;
+		if (this.#timeoutTimer !== undefined) {
+			clearTimeout(this.#timeoutTimer);
+			this.#timeoutTimer = undefined;
+		}
+		return true;
 	}
 
-	#sent(epoch: number, started: number): void {
-		if (epoch !== this.#epoch) return;
+	#sent(id: number, started: number): void {
+		if (!this.#settle(id)) return;
+		this.#breaker?.success();
 		const ms = performance.now() - started;
 		const d = this.durations;
 		d.count++;
@@ -182,8 +269,9 @@ export class OutputLane {
 		this.pump();
 	}
 
-	#failed(epoch: number, reason: unknown): void {
-		if (epoch !== this.#epoch) return;
+	#failed(id: number, reason: unknown): void {
+		if (!this.#settle(id)) return;
+		this.#breaker?.failure();
 		const error = toError(reason);
 		this.failedSends++;
 		const { retry } = this.options;
@@ -199,7 +287,7 @@ export class OutputLane {
 			const delay = backoffDelay(this.#attempt, retry);
 			this.retries++;
 			this.#state = 'retrying';
-			this.#retryTimer = setTimeout(() => this.#send(), delay);
+			this.#retryTimer = setTimeout(this.#send, delay);
 			this.#host.retrying(this, this.#batch!, this.#attempt, delay, error);
 			return;
 		}
@@ -252,7 +340,8 @@ export class OutputLane {
 	 * a pending retry, and all it has pending, each dropped with `reason`.
 	 */
 	abandon(reason: DropReason, error?: Error): void {
-		this.#epoch++;
+		this.#abort?.abort(error ?? new PolkuError('ERR_POLKU_ABANDONED', `output "${this.name}": send abandoned (${reason})`));
+		this.#settle(this.#sendId);
 		clearTimeout(this.#retryTimer);
 		clearTimeout(this.#flushTimer);
 		this.#retryTimer = undefined;

@@ -21,8 +21,12 @@ import type { Message } from '../message/message.js';
 export interface Output {
 	/** Unique among the hub's outputs (including dead-letter outputs). */
 	readonly name: string;
-	/** Sends one batch; resolve when the destination has it. */
-	send(batch: readonly Message[]): Promise<void>;
+	/**
+	 * Sends one batch; resolve when the destination has it. `signal` aborts
+	 * when the hub gives up on this send (its `timeoutMs` passed, or `stop()`
+	 * reached its deadline): an output that can cancel its I/O should.
+	 */
+	send(batch: readonly Message[], signal?: AbortSignal): Promise<void>;
 	/** Whether the destination is reachable; used by `hub.health()`. @default always healthy */
 	health?(): boolean | Promise<boolean>;
 	/** Releases connections; called once by `hub.stop()` after draining. */

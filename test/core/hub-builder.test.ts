@@ -94,3 +94,48 @@ describe('Hub lifecycle misuse', () => {
 		assert.equal(o.closed, true);
 	});
 });
+
+describe('Hub.manifest', () => {
+	it('describes inputs, middleware in order and outputs with their options, as JSON', () => {
+		const hub = Hub.builder()
+			.bufferCapacity(500)
+			.batchSize(50)
+			.overflow('drop-oldest')
+			.input(new MemoryInput('in'), { restart: true })
+			.middleware({ name: 'a', process: (m) => m }, { name: 'a', process: (m) => m })
+			.output(new MemoryOutput('out'), { retry: { attempts: 5 }, deadLetter: 'dlq', timeoutMs: 100, circuitBreaker: { openMs: 5 } })
+			.deadLetter(new MemoryOutput('dlq'), { flushInterval: 0 })
+			.build();
+		const manifest = JSON.parse(JSON.stringify(hub.manifest())) as unknown;
+		assert.deepEqual(manifest, {
+			state: 'created',
+			buffer: { capacity: 500, overflow: 'drop-oldest' },
+			inputs: [{ name: 'in', kind: 'MemoryInput', restart: true }],
+			middleware: [
+				{ name: 'a', kind: 'object' },
+				{ name: 'a#2', kind: 'object' },
+			],
+			outputs: [
+				{
+					name: 'out',
+					kind: 'MemoryOutput',
+					deadLetter: false,
+					batchSize: 50,
+					flushInterval: 10,
+					retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0.2 },
+					deadLetterOutput: 'dlq',
+					timeoutMs: 100,
+					circuitBreaker: { failureThreshold: 5, successThreshold: 1, openMs: 5, whenOpen: 'wait' },
+				},
+				{
+					name: 'dlq',
+					kind: 'MemoryOutput',
+					deadLetter: true,
+					batchSize: 50,
+					flushInterval: 0,
+					retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0.2 },
+				},
+			],
+		});
+	});
+});
