@@ -5,7 +5,7 @@
 //     → middleware: drop test orders, tag the region, route big orders to audit too
 //     → one bounded buffer
 //     → outputs: "warehouse" (flaky: retried, then dead-lettered), "audit", and a dead-letter output
-import { DEAD_LETTER_KEYS, Hub, payloadJson, withMetadata, withRoute, type Input, type Message, type Middleware, type Output } from 'polku';
+import { DEAD_LETTER_KEYS, filter, Hub, payloadJson, router, withMetadata, type Input, type Message, type Middleware, type Output } from 'polku';
 
 interface Order {
 	id: number;
@@ -30,13 +30,11 @@ const orders: Input = {
 	},
 };
 
-// Middleware: plain objects with a name and process(). Sync ones cost no promise per message.
-const dropTestOrders: Middleware = { name: 'drop-test-orders', process: (m) => (payloadJson<Order>(m).test ? null : m) };
+// Middleware: built-ins (filter, router, …) or plain objects with a name and process().
+// Sync middleware cost no promise per message.
+const dropTestOrders = filter((m) => !payloadJson<Order>(m).test, { name: 'drop-test-orders' });
 const tagRegion: Middleware = { name: 'tag-region', process: (m) => withMetadata(m, { region: 'eu-north-1' }) };
-const auditBigOrders: Middleware = {
-	name: 'audit-big-orders',
-	process: (m) => (payloadJson<Order>(m).total >= 400 ? withRoute(m, ['warehouse', 'audit']) : withRoute(m, 'warehouse')),
-};
+const auditBigOrders = router([{ when: (m) => payloadJson<Order>(m).total >= 400, to: ['warehouse', 'audit'] }], { default: 'warehouse' });
 
 // Outputs: a name and send(batch). The warehouse fails two sends out of every five.
 class CountingOutput implements Output {

@@ -25,7 +25,17 @@
  */
 export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'rejected' | 'shutdown';
 
-/** Every drop reason, in a fixed order (useful for metrics). */
+/**
+ * Every drop reason, in a fixed order (useful for metrics and dashboards).
+ *
+ * @example
+ * ```ts
+ * import { DROP_REASONS } from 'polku';
+ *
+ * const s = hub.stats();
+ * for (const reason of DROP_REASONS) console.log(reason, s.dropped[reason]);
+ * ```
+ */
 export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 	'overflow',
 	'unroutable',

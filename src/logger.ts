@@ -19,7 +19,16 @@ export interface Logger {
 
 const noop = (): void => {};
 
-/** A logger that discards everything (the default). */
+/**
+ * A logger that discards everything (the default).
+ *
+ * @example
+ * ```ts
+ * import { Hub, silentLogger } from 'polku';
+ *
+ * Hub.builder().logger(silentLogger).output(out).build();
+ * ```
+ */
 export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
 /**

@@ -82,7 +82,17 @@ export interface MessageInit {
 	readonly routeTo?: readonly string[];
 }
 
-/** A message, or what it takes to create one. */
+/**
+ * A message, or what it takes to create one: what `send()` and friends take.
+ *
+ * @example
+ * ```ts
+ * import { createMessage, type MessageLike } from 'polku';
+ *
+ * const items: MessageLike[] = [createMessage({ source: 'a', messageType: 'x' }), { source: 'b', messageType: 'y' }];
+ * await hub.sendBatch(items);
+ * ```
+ */
 export type MessageLike = Message | MessageInit;
 
 const EMPTY_ROUTE: readonly string[] = Object.freeze([]);

@@ -22,9 +22,27 @@ export interface MiddlewareCounters {
 	readonly counters: Record<string, number>;
 }
 
-/** Metadata key that asks for a per-middleware trace (value `"true"`). */
+/**
+ * Metadata key that asks for a per-middleware trace: set it to `"true"`.
+ *
+ * @example
+ * ```ts
+ * import { TRACE_REQUEST } from 'polku';
+ *
+ * await hub.send({ source: 'debug', messageType: 'probe', metadata: { [TRACE_REQUEST]: 'true' } });
+ * ```
+ */
 export const TRACE_REQUEST = 'polku.trace';
-/** Metadata key the trace is written to, as a JSON array of {@link TraceEntry}. */
+/**
+ * Metadata key the trace is written to, as a JSON array of {@link TraceEntry}.
+ *
+ * @example
+ * ```ts
+ * import { TRACE_RECORD, type TraceEntry } from 'polku';
+ *
+ * const trace = JSON.parse(msg.metadata[TRACE_RECORD] ?? '[]') as TraceEntry[];
+ * ```
+ */
 export const TRACE_RECORD = '_polku.trace';
 
 /**

@@ -4,7 +4,19 @@ import type { Message } from '../message/message.js';
 import { newMetadata } from '../message/metadata.js';
 import type { LaneSource } from './lane.js';
 
-/** Metadata keys a dead-lettered message carries. */
+/**
+ * Metadata keys a dead-lettered message carries: the last error's message,
+ * the output that failed it, and how many sends were tried.
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_KEYS } from 'polku';
+ *
+ * const dlq = new MemoryOutput('dlq');
+ * // … after a failure …
+ * console.log(dlq.messages[0]!.metadata[DEAD_LETTER_KEYS.error]);
+ * ```
+ */
 export const DEAD_LETTER_KEYS = Object.freeze({
 	/** The last error's message. */
 	error: 'polku.dlq.error',
