@@ -64,7 +64,7 @@ describe('CircuitBreaker', () => {
 			fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.array(step, { maxLength: 80 }), (failures, successes, steps: Step[]) => {
 				const c = clock();
 				let openedAt = -1;
-				let state: CircuitState = 'closed';
+				let state = 'closed' as CircuitState;
 				const b = new CircuitBreaker({ failureThreshold: failures, successThreshold: successes, openMs: 100 }, (to) => {
 					state = to;
 					if (to === 'open') openedAt = c.now();
