@@ -1,0 +1,186 @@
+import { MessageValidationError } from '../../errors.js';
+import { nowNanos } from '../../message/clock.js';
+import { nextId } from '../../message/id.js';
+import { describe, type Message, type Metadata } from '../../message/message.js';
+import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './event-fields.js';
+
+const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null) as Record<string, string>);
+const EMPTY_ROUTE: readonly string[] = Object.freeze([]);
+const EMPTY_PAYLOAD = new Uint8Array(0);
+const INT64 = /^-?\d{1,19}$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Request-level defaults for events that leave fields out.
+ *
+ * @example
+ * ```ts
+ * const defaults: EventDefaults = { source: 'billing' };
+ * ```
+ */
+export interface EventDefaults {
+	/** Used when an event has no (or an empty) `source`. */
+	readonly source: string;
+}
+
+/**
+ * Turns one event in the POLKU JSON form into a {@link Message}. Accepts the
+ * wire names (`timestamp_unix_ns`, `event_type`, `route_to`) and the camelCase
+ * ones (`timestampUnixNs` / `timestamp`, `messageType` / `eventType`,
+ * `routeTo`). A missing `id` or timestamp (or timestamp 0) is generated, a
+ * missing `source` comes from `defaults`, a missing type is `unknown`; a
+ * non-zero `severity` / `outcome` goes to metadata (`polku.severity`,
+ * `polku.outcome`). Unknown fields are ignored.
+ *
+ * Throws a `MessageValidationError` whose field is prefixed with `at`
+ * (e.g. `[3].metadata.region`).
+ *
+ * @param value - A parsed JSON value (timestamps as strings keep int64 exact; see `parseJsonExact`).
+ * @param at - The field prefix for errors, e.g. `[3]` or `''`.
+ * @param defaults - Request-level defaults.
+ * @returns A new message.
+ * @example
+ * ```ts
+ * import { decodeEvent } from 'polku/http';
+ *
+ * const msg = decodeEvent({ event_type: 'ping', timestamp_unix_ns: '1764216000123456789', payload: 'aGVq' }, '', { source: 'api' });
+ * msg.timestamp; // 1764216000123456789n
+ * ```
+ */
+export function decodeEvent(value: unknown, at: string, defaults: EventDefaults): Message {
+	return decodeEventAt(value, at, defaults);
+}
+
+/**
+ * {@link decodeEvent} with the error prefix given as a batch index (`3` for
+ * `[3]`), so no string is built unless there is an error.
+ */
+export function decodeEventAt(value: unknown, at: string | number, defaults: EventDefaults): Message {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+		const where = typeof at === 'number' ? `[${at}]` : at === '' ? 'event' : at;
+		throw new MessageValidationError(where, `must be an event object, got ${describe(value)}`);
+	}
+	const e = value as Record<string, unknown>;
+	const prefix = at;
+	const id = e['id'];
+	if (id !== undefined && (typeof id !== 'string' || id.length === 0)) fail(prefix, 'id', `must be a non-empty string, got ${describe(id)}`);
+	const source = optionalString(prefix, 'source', e['source']);
+	const typeKey = e['event_type'] !== undefined ? 'event_type' : e['messageType'] !== undefined ? 'messageType' : 'eventType';
+	const messageType = optionalString(prefix, typeKey, e[typeKey]);
+	return {
+		id: (id as string | undefined) ?? nextId(),
+		timestamp: decodeTimestamp(prefix, e) ?? nowNanos(),
+		source: source === undefined || source === '' ? defaults.source : source,
+		messageType: messageType === undefined || messageType === '' ? 'unknown' : messageType,
+		metadata: decodeMetadata(prefix, e),
+		payload: decodePayload(prefix, e),
+		routeTo: decodeRoute(prefix, e),
+	};
+}
+
+/** Where a field is: `at` is an index (`[3].`), a prefix (`x.`) or nothing. */
+type At = string | number;
+
+function fail(at: At, field: string, detail: string): never {
+	const prefix = typeof at === 'number' ? `[${at}].` : at === '' ? '' : `${at}.`;
+	throw new MessageValidationError(prefix + field, detail);
+}
+
+function optionalString(prefix: At, field: string, value: unknown): string | undefined {
+	if (value === undefined || value === null || typeof value === 'string') return value ?? undefined;
+	return fail(prefix, field, `must be a string, got ${describe(value)}`);
+}
+
+function decodeTimestamp(prefix: At, e: Record<string, unknown>): bigint | undefined {
+	const key = e['timestamp_unix_ns'] !== undefined ? 'timestamp_unix_ns' : e['timestampUnixNs'] !== undefined ? 'timestampUnixNs' : 'timestamp';
+	const value = e[key];
+	if (value === undefined || value === null) return undefined;
+	let ns: bigint;
+	if (typeof value === 'string' && INT64.test(value)) {
+		ns = BigInt(value);
+		if (value.length >= 19 && (ns < INT64_MIN || ns > INT64_MAX)) fail(prefix, key, `must fit in int64, got ${value}`);
+	} else if (typeof value === 'number' && Number.isSafeInteger(value)) {
+		ns = BigInt(value);
+	} else {
+		const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describe(value);
+		return fail(prefix, key, `must be an integer of Unix nanoseconds (a decimal string or an integer), got ${got}`);
+	}
+	return ns === 0n ? undefined : ns;
+}
+
+function decodeMetadata(prefix: At, e: Record<string, unknown>): Metadata {
+	const source = e['metadata'];
+	const severity = decodeEnum(prefix, 'severity', e['severity'], SEVERITY_NAMES);
+	const outcome = decodeEnum(prefix, 'outcome', e['outcome'], OUTCOME_NAMES);
+	if ((source === undefined || source === null) && severity === 0 && outcome === 0) return EMPTY_METADATA;
+	if (source !== undefined && source !== null && (typeof source !== 'object' || Array.isArray(source))) {
+		fail(prefix, 'metadata', `must be an object of strings, got ${describe(source)}`);
+	}
+	const out = Object.create(null) as Record<string, string>;
+	if (source !== undefined && source !== null) {
+		for (const key of Object.keys(source)) {
+			const v = (source as Record<string, unknown>)[key];
+			if (typeof v !== 'string') fail(prefix, `metadata.${key}`, `must be a string, got ${describe(v)}`);
+			out[key] = v;
+		}
+	}
+	if (severity !== 0) out[EVENT_METADATA_KEYS.severity] = String(severity);
+	if (outcome !== 0) out[EVENT_METADATA_KEYS.outcome] = String(outcome);
+	return out;
+}
+
+/** A severity / outcome as its number: the number itself, or a name (`error`, `SEVERITY_ERROR`). */
+function decodeEnum(prefix: At, field: string, value: unknown, names: readonly string[]): number {
+	if (value === undefined || value === null) return 0;
+	if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < names.length) return value;
+	if (typeof value === 'string') {
+		const lower = value.toLowerCase();
+		const bare = lower.startsWith(`${field}_`) ? lower.slice(field.length + 1) : lower;
+		const index = names.indexOf(bare);
+		if (index !== -1) return index;
+	}
+	const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describe(value);
+	return fail(prefix, field, `must be 0-${names.length - 1} or one of ${names.join(', ')}, got ${got}`);
+}
+
+function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
+	const value = e['payload'];
+	const encodingKey = e['payload_encoding'] !== undefined ? 'payload_encoding' : 'payloadEncoding';
+	const encoding = e[encodingKey] ?? (typeof value === 'string' || value === undefined || value === null ? 'base64' : 'json');
+	if (encoding === 'json') return value === undefined ? EMPTY_PAYLOAD : Buffer.from(JSON.stringify(value), 'utf8');
+	if (encoding !== 'base64' && encoding !== 'utf8') {
+		fail(prefix, encodingKey, `must be base64, utf8 or json, got ${typeof encoding === 'string' ? JSON.stringify(encoding.slice(0, 40)) : describe(encoding)}`);
+	}
+	if (value === undefined || value === null) return EMPTY_PAYLOAD;
+	if (typeof value !== 'string') return fail(prefix, 'payload', `must be a ${encoding} string, got ${describe(value)}`);
+	if (value.length === 0) return EMPTY_PAYLOAD;
+	if (encoding === 'utf8') return Buffer.from(value, 'utf8');
+	// Node's decoder skips characters outside the alphabet, so a decoded length short of what the
+	// text's length implies means the text was not base64 (standard or URL-safe, padded or not).
+	const bytes = value.length % 4 === 1 ? undefined : Buffer.from(value, 'base64');
+	if (bytes === undefined || bytes.length !== base64Length(value)) {
+		fail(prefix, 'payload', 'must be base64 (set payload_encoding "utf8" or "json" for text)');
+	}
+	return bytes;
+}
+
+function decodeRoute(prefix: At, e: Record<string, unknown>): readonly string[] {
+	const key = e['route_to'] !== undefined ? 'route_to' : 'routeTo';
+	const value = e[key];
+	if (value === undefined || value === null) return EMPTY_ROUTE;
+	if (!Array.isArray(value)) return fail(prefix, key, `must be an array of strings, got ${describe(value)}`);
+	if (value.length === 0) return EMPTY_ROUTE;
+	for (let i = 0; i < value.length; i++) {
+		if (typeof value[i] !== 'string') fail(prefix, `${key}[${i}]`, `must be a string, got ${describe(value[i])}`);
+	}
+	return Object.freeze(value as string[]);
+}
+
+/** Bytes a well-formed base64 text of this length decodes to; -1 when padding makes it impossible. */
+function base64Length(text: string): number {
+	const n = text.length;
+	const pad = text.charCodeAt(n - 1) !== 0x3d ? 0 : text.charCodeAt(n - 2) === 0x3d ? 2 : 1;
+	if (pad === 0) return Math.floor((n * 3) / 4);
+	return n % 4 === 0 ? (n / 4) * 3 - pad : -1;
+}

@@ -1,0 +1,83 @@
+import { isUtf8 } from 'node:buffer';
+import type { Message } from '../../message/message.js';
+import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES, type PayloadEncoding } from './event-fields.js';
+
+const DECIMAL = /^[1-9]\d*$/;
+const LINE_BREAKS = /[\r\n]/g;
+
+/**
+ * Writes a message as one event in the POLKU JSON form, on one line:
+ * `{"id":…,"timestamp_unix_ns":"…","source":…,"event_type":…,"metadata":{…},"payload":…,"route_to":[…]}`
+ * plus `severity` / `outcome` (numbers) when the metadata carries them, and
+ * `payload_encoding` when the payload is not base64. The timestamp is a
+ * decimal string, so it stays exact in any JSON reader. `decodeEvent` reads
+ * the result back into an equal message.
+ *
+ * @param msg - The message.
+ * @param encoding - How to write the payload (see {@link PayloadEncoding}). @default 'base64'
+ * @returns One line of JSON (no newline).
+ * @example
+ * ```ts
+ * import { createMessage } from 'polku';
+ * import { encodeEvent } from 'polku/http';
+ *
+ * encodeEvent(createMessage({ source: 'a', messageType: 'b', payload: '{"n":1}' }), 'json');
+ * // '{"id":"01J…","timestamp_unix_ns":"1764…","source":"a","event_type":"b","metadata":{},"payload":{"n":1},"route_to":[],"payload_encoding":"json"}'
+ * ```
+ */
+export function encodeEvent(msg: Message, encoding: PayloadEncoding = 'base64'): string {
+	const meta = msg.metadata;
+	const severity = enumValue(meta[EVENT_METADATA_KEYS.severity], SEVERITY_NAMES.length);
+	const outcome = enumValue(meta[EVENT_METADATA_KEYS.outcome], OUTCOME_NAMES.length);
+	const metadata = severity === 0 && outcome === 0 ? meta : without(meta, severity !== 0, outcome !== 0);
+	let out =
+		'{"id":' +
+		JSON.stringify(msg.id) +
+		',"timestamp_unix_ns":"' +
+		msg.timestamp.toString() +
+		'","source":' +
+		JSON.stringify(msg.source) +
+		',"event_type":' +
+		JSON.stringify(msg.messageType) +
+		',"metadata":' +
+		JSON.stringify(metadata) +
+		',"payload":' +
+		payloadValue(msg.payload, encoding) +
+		',"route_to":' +
+		(msg.routeTo.length === 0 ? '[]' : JSON.stringify(msg.routeTo));
+	if (severity !== 0) out += ',"severity":' + severity;
+	if (outcome !== 0) out += ',"outcome":' + outcome;
+	return out + '}';
+}
+
+/** The payload as a JSON value, with its `payload_encoding` field when not base64. */
+function payloadValue(payload: Uint8Array, encoding: PayloadEncoding): string {
+	const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+	if (encoding !== 'base64' && bytes.length > 0 && isUtf8(bytes)) {
+		const text = bytes.toString('utf8');
+		if (encoding === 'utf8') return JSON.stringify(text) + ',"payload_encoding":"utf8"';
+		try {
+			JSON.parse(text);
+			// Valid JSON is embedded verbatim (big integers stay exact); raw line breaks can only be whitespace.
+			return text.replace(LINE_BREAKS, ' ') + ',"payload_encoding":"json"';
+		} catch {
+			// not JSON: base64 below
+		}
+	}
+	return '"' + bytes.toString('base64') + '"';
+}
+
+function enumValue(value: string | undefined, size: number): number {
+	if (value === undefined || !DECIMAL.test(value)) return 0;
+	const n = Number(value);
+	return n < size ? n : 0;
+}
+
+function without(meta: Readonly<Record<string, string>>, severity: boolean, outcome: boolean): Record<string, string> {
+	const out = Object.create(null) as Record<string, string>;
+	for (const key of Object.keys(meta)) {
+		if ((severity && key === EVENT_METADATA_KEYS.severity) || (outcome && key === EVENT_METADATA_KEYS.outcome)) continue;
+		out[key] = meta[key]!;
+	}
+	return out;
+}
