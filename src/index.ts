@@ -37,6 +37,7 @@ export type {
 export { consoleLogger, silentLogger, type Logger } from './logger.js';
 export { nowNanos } from './message/clock.js';
 export { payloadJson, payloadText, withMetadata, withPayload, withRoute } from './message/edit.js';
+export * from './json-event/index.js';
 export { createIdGenerator } from './message/id.js';
 export { createMessage, isMessage, type Message, type MessageInit, type MessageLike, type Metadata } from './message/message.js';
 export * from './middleware/index.js';

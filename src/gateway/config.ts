@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { OverflowPolicy } from '../hub/options.js';
 import { parseAddress } from '../adapters/http/address.js';
-import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../adapters/http/event-fields.js';
+import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../json-event/fields.js';
 
 /**
  * Log levels, from most to least verbose; `silent` logs nothing.

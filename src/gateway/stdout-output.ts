@@ -1,5 +1,5 @@
-import { encodeEvent } from '../adapters/http/event-encode.js';
-import type { PayloadEncoding } from '../adapters/http/event-fields.js';
+import { toJsonEvent } from '../json-event/encode.js';
+import type { PayloadEncoding } from '../json-event/fields.js';
 import { OutputError } from '../errors.js';
 import type { Message } from '../message/message.js';
 import type { Output } from '../output/output.js';
@@ -70,7 +70,7 @@ export class StdoutOutput implements Output {
 	async send(batch: readonly Message[]): Promise<void> {
 		this.#check();
 		let text = '';
-		for (let i = 0; i < batch.length; i++) text += encodeEvent(batch[i]!, this.#encoding) + '\n';
+		for (let i = 0; i < batch.length; i++) text += toJsonEvent(batch[i]!, this.#encoding) + '\n';
 		if (!this.#stream.write(text)) await this.#drain();
 		this.#check();
 	}

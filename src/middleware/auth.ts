@@ -4,6 +4,7 @@ import { entry } from './internal/metadata.js';
 import { checkFunction, middlewareName, optionsObject } from './internal/options.js';
 import { isPromiseLike } from './internal/promise.js';
 import { reject, type Middleware, type MiddlewareResult } from './middleware.js';
+import { newMetadata } from '../message/metadata.js';
 
 /**
  * The metadata key {@link auth} writes the principal to, unless
@@ -114,7 +115,7 @@ export function auth(verify: AuthVerifier, options?: AuthOptions): Middleware {
 
 /** A null-prototype copy without `credentialKey` and with `principalKey` set to `principal` (or removed). */
 function edited(metadata: Metadata, credentialKey: string | undefined, principalKey: string, principal: string | undefined): Metadata {
-	const out = Object.create(null) as Record<string, string>;
+	const out = newMetadata();
 	const keys = Object.keys(metadata);
 	for (let i = 0; i < keys.length; i++) {
 		const k = keys[i]!;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_DIR } from '../../src/adapters/grpc/index.js';
-import { decodeEvent } from '../../src/adapters/http/index.js';
+import { fromJsonEvent } from '../../src/index.js';
 import { call, postJson } from '../http/helpers.js';
 
 const CWD = new URL('../../', import.meta.url).pathname;
@@ -140,7 +140,7 @@ describe('polku-gateway (the command)', () => {
 		g.child.kill('SIGTERM');
 		const { code } = await g.exited;
 		assert.equal(code, 0);
-		const events = g.stdout.map((line) => decodeEvent(JSON.parse(line), '', { source: '?' }));
+		const events = g.stdout.map((line) => fromJsonEvent(JSON.parse(line), { source: '?' }));
 		assert.deepEqual(events.map((m) => m.id).sort(), [...ids, 'grpc-1'].sort());
 		assert.equal(events.find((m) => m.id === 'http-3')!.timestamp, 1764216000123456789n);
 		assert.equal(Buffer.from(events.find((m) => m.id === 'grpc-1')!.payload).toString(), 'hej');

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { decodeEvent } from '../../src/adapters/http/index.js';
+import { fromJsonEvent } from '../../src/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogger, run, type LineStream, type RunOptions } from '../../src/gateway/index.js';
 import { withMetadata } from '../../src/message/edit.js';
@@ -50,7 +50,7 @@ describe('run', () => {
 			const r = await postJson(port(gateway.addresses.http), '/events', [{ id: 'a', event_type: 'x', payload: 'aGVq' }, { id: 'b' }]);
 			assert.equal(r.status, 202);
 			const lines = await o.stdout.waitForLines(2);
-			assert.deepEqual(lines.map((l) => decodeEvent(JSON.parse(l), '', { source: '?' }).id), ['a', 'b']);
+			assert.deepEqual(lines.map((l) => fromJsonEvent(JSON.parse(l), { source: '?' }).id), ['a', 'b']);
 
 			const admin = port(gateway.addresses.metrics);
 			const metrics = await call(admin, 'GET', '/metrics');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { decodeEvent } from '../../src/adapters/http/index.js';
+import { fromJsonEvent } from '../../src/index.js';
 import { OutputError } from '../../src/errors.js';
 import { StdoutOutput, type LineStream } from '../../src/gateway/index.js';
 import { createMessage } from '../../src/message/message.js';
@@ -34,7 +34,7 @@ describe('StdoutOutput', () => {
 		assert.equal(stream.chunks.length, 1);
 		const lines = stream.chunks[0]!.split('\n');
 		assert.equal(lines.pop(), '');
-		const back = lines.map((l) => decodeEvent(JSON.parse(l), '', { source: '?' }));
+		const back = lines.map((l) => fromJsonEvent(JSON.parse(l), { source: '?' }));
 		assert.deepEqual(back.map((m) => [m.id, Buffer.from(m.payload).toString()]), [['a', 'hej'], ['b', '']]);
 	});
 

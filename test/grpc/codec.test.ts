@@ -8,6 +8,7 @@ import { decodeIngestBatch, decodeIngestEvent, encodeIngestBatch, encodeIngestEv
 import { WireError, WireReader } from '../../src/adapters/grpc/codec/reader.js';
 import { WireWriter, varint64Size } from '../../src/adapters/grpc/codec/writer.js';
 import { protoMethod, type WireAck, type WireEvent } from './helpers.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 const stream = protoMethod('StreamEvents');
 const unary = protoMethod('SendEvent');
@@ -119,7 +120,7 @@ describe('decodeIngestBatch', () => {
 		const metadata = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
 		const bytes = stream.requestSerialize({ events: { events: [{ id: 'x', metadata }] } });
 		const m = decodeIngestBatch(bytes).messages![0]!;
-		assert.equal(Object.getPrototypeOf(m.metadata), null);
+		assertInheritsNothing(m.metadata);
 		assert.deepEqual(Object.keys(m.metadata).sort(), ['__proto__', 'constructor']);
 		assert.equal(m.metadata['__proto__'], 'p');
 	});

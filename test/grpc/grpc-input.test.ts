@@ -1,3 +1,4 @@
+import { assertInheritsNothing } from '../support/metadata.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
@@ -56,7 +57,7 @@ describe('GrpcInput StreamEvents', () => {
 		await rig.output.waitFor(3);
 		const [a, b, c] = rig.output.messages.filter((m) => m.id.startsWith('rt-'));
 		assert.equal(a!.timestamp, BigInt(ABOVE_2_53));
-		assert.equal(Object.getPrototypeOf(a!.metadata), null);
+		assertInheritsNothing(a!.metadata);
 		assert.deepEqual({ ...a!.metadata }, JSON.parse('{"__proto__":"proto","constructor":"ctor","k":"v","polku.cluster":"eu-1"}'));
 		assert.equal(Object.hasOwn(a!.metadata, '__proto__'), true);
 		assert.equal(Buffer.from(a!.payload).toString(), 'payload-rt-1');
@@ -125,7 +126,7 @@ describe('GrpcInput StreamEvents', () => {
 		}
 		assert.match(acks[0]!.errors![0]!.message!, /not valid JSON/);
 		assert.match(acks[1]!.errors![0]!.message!, /unknown raw payload format "xml"/);
-		assert.deepEqual(acks[2]!.errors, [{ event_id: 'bad-1', code: 'INVALID', message: 'event #1: metadata.n must be a string, got 1' }]);
+		assert.deepEqual(acks[2]!.errors, [{ event_id: 'bad-1', code: 'INVALID', message: '[1].metadata.n: must be a string, got number' }]);
 		assert.match(acks[3]!.errors![0]!.message!, /neither raw nor events/);
 		assert.deepEqual(acks[4]!.event_ids, ['after-errors']);
 		assert.equal(rig.output.messages.some((m) => m.id === 'ok-1'), false);
@@ -178,7 +179,7 @@ describe('GrpcInput SendEvent', () => {
 		assert.match(neither.details, /neither raw nor event/);
 		const badJson = await rejectionOf(sendEvent(rig.client, { format: 'json', raw: Buffer.from('{"timestamp_unix_ns":"later"}') }));
 		assert.equal(badJson.code, status.INVALID_ARGUMENT);
-		assert.match(badJson.details, /timestamp_unix_ns must be an int64/);
+		assert.match(badJson.details, /timestamp_unix_ns: must be an integer of Unix nanoseconds/);
 		const format = await rejectionOf(sendEvent(rig.client, { format: 'yaml', raw: Buffer.from('a: b') }));
 		assert.match(format.details, /unknown raw payload format "yaml"/);
 	});

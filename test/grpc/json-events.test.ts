@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeJsonBody, decodeJsonLines } from '../../src/adapters/grpc/codec/json-events.js';
 import { decodeRaw } from '../../src/adapters/grpc/codec/raw-payload.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 describe('decodeJsonBody', () => {
 	it('decodes one object with every field, timestamps above 2^53 exact', () => {
@@ -29,22 +30,22 @@ describe('decodeJsonBody', () => {
 
 	it('keeps __proto__ metadata keys as data', () => {
 		const m = decodeJsonBody('{"metadata":{"__proto__":"p","constructor":"c"}}', '').messages![0]!;
-		assert.equal(Object.getPrototypeOf(m.metadata), null);
+		assertInheritsNothing(m.metadata);
 		assert.deepEqual(Object.keys(m.metadata).sort(), ['__proto__', 'constructor']);
 	});
 
 	it('names the event and field that is wrong', () => {
 		const cases: [string, RegExp][] = [
-			['{"id":5}', /^event: id must be a string, got 5$/],
-			['[{},{"timestamp_unix_ns":1.5}]', /^event #1: timestamp_unix_ns must be an integer/],
-			['{"timestamp_unix_ns":"soon"}', /timestamp_unix_ns must be an int64/],
-			['{"timestamp_unix_ns":"99999999999999999999"}', /timestamp_unix_ns must be an int64/],
-			['{"metadata":{"n":1}}', /metadata\.n must be a string, got 1/],
-			['{"payload":"not base64!"}', /payload must be a base64 string/],
-			['{"route_to":"o"}', /route_to must be an array of strings/],
-			['{"severity":"LOUD"}', /severity must be an integer or an enum name/],
-			['[1]', /event #0: must be a JSON object/],
-			['"text"', /must be a JSON object or an array of objects, got string/],
+			['{"id":5}', /^id: must be a non-empty string, got number$/],
+			['[{},{"timestamp_unix_ns":1.5}]', /^\[1\]\.timestamp_unix_ns: must be an integer/],
+			['{"timestamp_unix_ns":"soon"}', /^timestamp_unix_ns: must be an integer of Unix nanoseconds/],
+			['{"timestamp_unix_ns":"99999999999999999999"}', /^timestamp_unix_ns: must be an integer/],
+			['{"metadata":{"n":1}}', /^metadata\.n: must be a string, got number/],
+			['{"payload":"not base64!"}', /^payload: must be base64/],
+			['{"route_to":"o"}', /^route_to: must be an array of strings/],
+			['{"severity":"LOUD"}', /^severity: must be 0-5 or one of/],
+			['[1]', /^\[0\]: must be an event object/],
+			['"text"', /body must be an event object or an array of event objects/],
 			['{"a":', /body is not valid JSON/],
 			['  ', /body is empty/],
 		];
@@ -77,9 +78,11 @@ describe('decodeJsonLines', () => {
 		assert.deepEqual(messages!.map((m) => [m.id, m.timestamp]), [['a', messages![0]!.timestamp], ['b', 9223372036854775807n]]);
 	});
 
-	it('reports every bad line by number', () => {
-		const { failures } = decodeJsonLines('{"id":"a"}\nnope\n{"id":7}\n', '');
-		assert.deepEqual(failures!.map((f) => f.message.split(':')[0]), ['line 2', 'line 3']);
+	it('reports the first bad line by number, and nothing of the body is sent', () => {
+		const { failures, messages } = decodeJsonLines('{"id":"a"}\nnope\n{"id":7}\n', '');
+		assert.equal(messages, undefined);
+		assert.deepEqual(failures!.map((f) => f.message.split(':')[0]), ['line 2']);
+		assert.match(decodeJsonLines('{"id":"a"}\n{"id":7}\n', '').failures![0]!.message, /^line 2: id: must be a non-empty string/);
 	});
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HttpInput } from '../../src/adapters/http/index.js';
-import { BodyProblem, parseEvents } from '../../src/adapters/http/ingest-body.js';
+import { JsonEventError, parseJsonEvents } from '../../src/json-event/body.js';
 import { call, FakeSink } from './helpers.js';
 
 const eventish = fc.record(
@@ -68,14 +68,14 @@ describe('HttpInput never crashes on any input (fuzz)', () => {
 		assert.equal((await call(port, 'GET', '/health')).status, 200);
 	});
 
-	it('parseEvents returns messages or throws a BodyProblem, nothing else', () => {
+	it('parseJsonEvents returns messages or throws a JsonEventError, nothing else', () => {
 		fc.assert(
 			fc.property(body, fc.constantFrom('json', 'ndjson') as fc.Arbitrary<'json' | 'ndjson'>, (payload, kind) => {
 				try {
-					const messages = parseEvents(kind, Buffer.from(payload), { source: 's' });
+					const messages = parseJsonEvents(Buffer.from(payload), kind, { source: 's' });
 					for (const m of messages) assert.equal(typeof m.timestamp, 'bigint');
 				} catch (error) {
-					assert.ok(error instanceof BodyProblem, String(error));
+					assert.ok(error instanceof JsonEventError, String(error));
 				}
 			}),
 			{ numRuns: 3000 },

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { HttpInput, type HttpInputOptions } from '../../src/adapters/http/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { call, FakeSink, postJson } from './helpers.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 interface Harness {
 	input: HttpInput;
@@ -88,7 +89,7 @@ describe('HttpInput: accepted events (202)', () => {
 		const r = await postJson(h.port, '/events', '{"event_type":"x","metadata":{"__proto__":"p","constructor":"c","toString":"t"}}');
 		assert.equal(r.status, 202);
 		const meta = h.sink.sent.at(-1)![0]!.metadata;
-		assert.equal(Object.getPrototypeOf(meta), null);
+		assertInheritsNothing(meta);
 		assert.deepEqual(Object.keys(meta).sort(), ['__proto__', 'constructor', 'toString']);
 		assert.equal(meta['__proto__'], 'p');
 		assert.equal(({} as Record<string, unknown>)['p'], undefined, 'no prototype pollution');

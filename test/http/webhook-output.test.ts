@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { decodeEvent, parseJsonExact, WebhookOutput } from '../../src/adapters/http/index.js';
+import { WebhookOutput } from '../../src/adapters/http/index.js';
+import { fromJsonEvent, parseJsonExact } from '../../src/index.js';
 import { ConfigError, OutputError } from '../../src/errors.js';
 import { Hub } from '../../src/hub/hub.js';
 import { createMessage } from '../../src/message/message.js';
@@ -66,7 +67,7 @@ describe('WebhookOutput', () => {
 			assert.equal(req.headers.connection, 'keep-alive');
 			const events = parseJsonExact(req.body) as unknown[];
 			assert.equal(events.length, 2);
-			const back = events.map((e) => decodeEvent(e, '', { source: '?' }));
+			const back = events.map((e) => fromJsonEvent(e, { source: '?' }));
 			assert.deepEqual(back.map((m) => [m.id, m.timestamp, Buffer.from(m.payload).toString('hex')]), [
 				['a', 1764216000123456789n, Buffer.from('{"n":1}').toString('hex')],
 				['b', messages[1]!.timestamp, '00ff'],

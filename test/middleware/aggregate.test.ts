@@ -4,6 +4,7 @@ import { install } from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { AGGREGATE_ERROR_KEY, AGGREGATED_COUNT_KEY, aggregate, ConfigError, PolkuError, type Message } from '../../src/index.js';
 import { fakeContext, msg, startHub, texts } from './support.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 const text = (m: Message): string => Buffer.from(m.payload).toString('utf8');
 
@@ -26,7 +27,7 @@ describe('aggregate()', () => {
 		assert.deepEqual(JSON.parse(text(out)), [{ v: 1 }, 2, 'plain text']);
 		assert.equal(out.metadata[AGGREGATED_COUNT_KEY], '3');
 		assert.equal(out.metadata['unit'], 'c');
-		assert.equal(Object.getPrototypeOf(out.metadata), null);
+		assertInheritsNothing(out.metadata);
 		assert.equal(out.source, 'a');
 		assert.equal(out.messageType, 'reading');
 		assert.deepEqual(out.routeTo, ['ts']);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { auth, ConfigError, PRINCIPAL_KEY, RejectedError, Rejection, type Message } from '../../src/index.js';
 import { msg, startHub } from './support.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 const keys = new Map([['Bearer k-1', 'billing']]);
 
@@ -14,7 +15,7 @@ describe('auth()', () => {
 		assert.equal(m.metadata['authorization'], undefined);
 		assert.equal(m.metadata[PRINCIPAL_KEY], 'billing');
 		assert.equal(m.metadata['tenant'], 'acme');
-		assert.equal(Object.getPrototypeOf(m.metadata), null);
+		assertInheritsNothing(m.metadata);
 	});
 
 	it('refuses false, a missing credential, and non-true results with reject("unauthorized")', () => {

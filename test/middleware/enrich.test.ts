@@ -4,6 +4,7 @@ import { install } from '@sinonjs/fake-timers';
 import fc from 'fast-check';
 import { ConfigError, enrich, MessageValidationError, RejectedError, Rejection, type Message } from '../../src/index.js';
 import { fakeContext, msg, throughHub } from './support.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 describe('enrich()', () => {
 	it('merges a synchronous lookup into fresh null-prototype metadata, without a promise', () => {
@@ -13,7 +14,7 @@ describe('enrich()', () => {
 		const out = result as Message;
 		assert.equal(out.metadata['team'], 'team-of-billing');
 		assert.equal(out.metadata['region'], 'us', 'existing entries win by default');
-		assert.equal(Object.getPrototypeOf(out.metadata), null);
+		assertInheritsNothing(out.metadata);
 		const proto = enrich(() => JSON.parse('{"__proto__":"data"}') as Record<string, string>).process(msg()) as Message;
 		assert.deepEqual(Object.keys(proto.metadata), ['__proto__']);
 		assert.equal(proto.metadata['__proto__'], 'data');

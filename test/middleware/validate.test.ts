@@ -16,6 +16,7 @@ import {
 	type StandardSchemaV1,
 } from '../../src/index.js';
 import { fakeContext, msg, startHub, throughHub } from './support.js';
+import { assertInheritsNothing } from '../support/metadata.js';
 
 interface Order {
 	id: string;
@@ -116,7 +117,7 @@ describe('validate()', () => {
 		const out = mw.process(msg({ payload: '{"id":"o","items":[{"sku":"x","qty":-1}]}', metadata: { k: 'v' } })) as Message;
 		assert.equal(out.metadata[INVALID_REASON_KEY], 'payload.items.0.qty: Expected a positive integer');
 		assert.equal(out.metadata['k'], 'v');
-		assert.equal(Object.getPrototypeOf(out.metadata), null);
+		assertInheritsNothing(out.metadata);
 		assert.equal(counters['invalid'], 1);
 	});
 

@@ -6,7 +6,7 @@ import { AdmissionDeadlines, TIMED_OUT } from './admission-deadlines.js';
 import { readBody } from './body-reader.js';
 import { bodyKind, isJsonType, isNdjsonType, mediaType } from './content-type.js';
 import { resolveHttpInputOptions, type HttpInputOptions, type ResolvedHttpInputOptions } from './http-input-options.js';
-import { BodyProblem, parseEvents } from './ingest-body.js';
+import { JsonEventError, parseJsonEvents } from '../../json-event/body.js';
 import { deliverReply, sendReply, type IngestReply } from './ingest-result.js';
 import { listen, listening } from './listen.js';
 import { Replies } from './replies.js';
@@ -243,9 +243,9 @@ export class HttpInput implements Input {
 		const source = requestSource(route, request, this.name);
 		let messages: Message[];
 		try {
-			messages = kind === 'raw' ? [rawMessage(body, route, request, source)] : parseEvents(kind, body, { source });
+			messages = kind === 'raw' ? [rawMessage(body, route, request, source)] : parseJsonEvents(body, kind, { source });
 		} catch (error) {
-			if (!(error instanceof BodyProblem)) throw error;
+			if (!(error instanceof JsonEventError)) throw error;
 			this.#o.logger.debug({ input: this.name, problem: error.message }, 'polku http input refused a malformed body');
 			return replies.json(response, 400, JSON.stringify(error));
 		}

@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { nowNanos } from '../../message/clock.js';
 import { nextId } from '../../message/id.js';
 import type { Message } from '../../message/message.js';
-import { EVENT_METADATA_KEYS } from './event-fields.js';
+import { EVENT_METADATA_KEYS } from '../../json-event/fields.js';
+import { newMetadata } from '../../message/metadata.js';
 
 /** A request to one of the input's routes. */
 export type Route =
@@ -64,7 +65,7 @@ export function requestSource(route: Extract<Route, { kind: 'events' }>, request
  */
 export function rawMessage(body: Uint8Array, route: Extract<Route, { kind: 'events' }>, request: IncomingMessage, source: string): Message {
 	const q = route.query;
-	const metadata = Object.create(null) as Record<string, string>;
+	const metadata = newMetadata();
 	const headers = request.headers;
 	for (const key of Object.keys(headers)) {
 		if (!key.startsWith(META_HEADER) || key.length === META_HEADER.length) continue;

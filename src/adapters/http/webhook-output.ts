@@ -4,8 +4,8 @@ import { ConfigError, OutputError } from '../../errors.js';
 import { checkInteger, checkNumber } from '../../hub/options.js';
 import type { Message } from '../../message/message.js';
 import type { Output } from '../../output/output.js';
-import { encodeEvent } from './event-encode.js';
-import { PAYLOAD_ENCODINGS, type PayloadEncoding } from './event-fields.js';
+import { toJsonEvent } from '../../json-event/encode.js';
+import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../../json-event/fields.js';
 
 const EXCERPT_BYTES = 256;
 
@@ -145,8 +145,8 @@ export class WebhookOutput implements Output {
 		const encoding = this.#encoding;
 		let out = this.#ndjson ? '' : '[';
 		for (let i = 0; i < batch.length; i++) {
-			if (this.#ndjson) out += encodeEvent(batch[i]!, encoding) + '\n';
-			else out += (i === 0 ? '' : ',') + encodeEvent(batch[i]!, encoding);
+			if (this.#ndjson) out += toJsonEvent(batch[i]!, encoding) + '\n';
+			else out += (i === 0 ? '' : ',') + toJsonEvent(batch[i]!, encoding);
 		}
 		return this.#ndjson ? out : out + ']';
 	}

@@ -3,6 +3,7 @@ import { nowNanos } from '../../../message/clock.js';
 import { nextId } from '../../../message/id.js';
 import type { WireReader } from './reader.js';
 import { delimitedSize, stringFieldSize, stringValueSize, varint64Size, varintSize, type WireWriter } from './writer.js';
+import { EMPTY_METADATA, newMetadata } from '../../../message/metadata.js';
 
 /**
  * Metadata key of a non-zero `Event.severity` inside polku (the number as a
@@ -55,7 +56,7 @@ export interface DecodedMessage {
 }
 
 /** Shared by every decoded message without metadata; replaced (never written) when keys are added. */
-export const NO_METADATA: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+export const NO_METADATA = EMPTY_METADATA as Record<string, string>;
 const NO_ROUTE: string[] = Object.freeze([]) as unknown as string[];
 const NO_PAYLOAD = new Uint8Array(0);
 
@@ -84,7 +85,7 @@ export function decodeEvent(r: WireReader, end: number): DecodedMessage {
 			case 0x1a: source = r.sharedString(); break;
 			case 0x22: messageType = r.sharedString(); break;
 			case 0x2a: {
-				if (metadata === NO_METADATA) metadata = Object.create(null) as Record<string, string>;
+				if (metadata === NO_METADATA) metadata = newMetadata();
 				readMapEntry(r, metadata);
 				break;
 			}
@@ -101,7 +102,7 @@ export function decodeEvent(r: WireReader, end: number): DecodedMessage {
 	}
 	r.end = outer;
 	if (severity !== 0 || outcome !== 0) {
-		if (metadata === NO_METADATA) metadata = Object.create(null) as Record<string, string>;
+		if (metadata === NO_METADATA) metadata = newMetadata();
 		if (severity !== 0) metadata[SEVERITY_KEY] = String(severity);
 		if (outcome !== 0) metadata[OUTCOME_KEY] = String(outcome);
 	}
@@ -136,14 +137,14 @@ export function readMapEntry(r: WireReader, into: Record<string, string>): void 
 
 /** Adds `key: value` to a decoded message's metadata unless the key is already set. */
 export function addMetadataDefault(m: DecodedMessage, key: string, value: string): void {
-	if (m.metadata === NO_METADATA) m.metadata = Object.create(null) as Record<string, string>;
+	if (m.metadata === NO_METADATA) m.metadata = newMetadata();
 	else if (key in m.metadata) return;
 	m.metadata[key] = value;
 }
 
 /** Sets `key: value` in a decoded message's metadata (replacing a value already there). */
 export function setMetadata(m: DecodedMessage, key: string, value: string): void {
-	if (m.metadata === NO_METADATA) m.metadata = Object.create(null) as Record<string, string>;
+	if (m.metadata === NO_METADATA) m.metadata = newMetadata();
 	m.metadata[key] = value;
 }
 

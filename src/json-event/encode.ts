@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import type { Message } from '../../message/message.js';
-import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES, type PayloadEncoding } from './event-fields.js';
+import type { Message } from '../message/message.js';
+import { newMetadata } from '../message/metadata.js';
+import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES, type PayloadEncoding } from './fields.js';
 
 const DECIMAL = /^[1-9]\d*$/;
 const LINE_BREAKS = /[\r\n]/g;
@@ -10,7 +11,7 @@ const LINE_BREAKS = /[\r\n]/g;
  * `{"id":…,"timestamp_unix_ns":"…","source":…,"event_type":…,"metadata":{…},"payload":…,"route_to":[…]}`
  * plus `severity` / `outcome` (numbers) when the metadata carries them, and
  * `payload_encoding` when the payload is not base64. The timestamp is a
- * decimal string, so it stays exact in any JSON reader. `decodeEvent` reads
+ * decimal string, so it stays exact in any JSON reader. `fromJsonEvent` reads
  * the result back into an equal message.
  *
  * @param msg - The message.
@@ -18,14 +19,13 @@ const LINE_BREAKS = /[\r\n]/g;
  * @returns One line of JSON (no newline).
  * @example
  * ```ts
- * import { createMessage } from 'polku';
- * import { encodeEvent } from 'polku/http';
+ * import { createMessage, toJsonEvent } from 'polku';
  *
- * encodeEvent(createMessage({ source: 'a', messageType: 'b', payload: '{"n":1}' }), 'json');
+ * toJsonEvent(createMessage({ source: 'a', messageType: 'b', payload: '{"n":1}' }), 'json');
  * // '{"id":"01J…","timestamp_unix_ns":"1764…","source":"a","event_type":"b","metadata":{},"payload":{"n":1},"route_to":[],"payload_encoding":"json"}'
  * ```
  */
-export function encodeEvent(msg: Message, encoding: PayloadEncoding = 'base64'): string {
+export function toJsonEvent(msg: Message, encoding: PayloadEncoding = 'base64'): string {
 	const meta = msg.metadata;
 	const severity = enumValue(meta[EVENT_METADATA_KEYS.severity], SEVERITY_NAMES.length);
 	const outcome = enumValue(meta[EVENT_METADATA_KEYS.outcome], OUTCOME_NAMES.length);
@@ -74,7 +74,7 @@ function enumValue(value: string | undefined, size: number): number {
 }
 
 function without(meta: Readonly<Record<string, string>>, severity: boolean, outcome: boolean): Record<string, string> {
-	const out = Object.create(null) as Record<string, string>;
+	const out = newMetadata();
 	for (const key of Object.keys(meta)) {
 		if ((severity && key === EVENT_METADATA_KEYS.severity) || (outcome && key === EVENT_METADATA_KEYS.outcome)) continue;
 		out[key] = meta[key]!;

@@ -1,10 +1,10 @@
-import { MessageValidationError } from '../../errors.js';
-import { nowNanos } from '../../message/clock.js';
-import { nextId } from '../../message/id.js';
-import { describe, type Message, type Metadata } from '../../message/message.js';
-import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './event-fields.js';
+import { MessageValidationError } from '../errors.js';
+import { nowNanos } from '../message/clock.js';
+import { nextId } from '../message/id.js';
+import { describe, type Message, type Metadata } from '../message/message.js';
+import { EMPTY_METADATA, newMetadata } from '../message/metadata.js';
+import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './fields.js';
 
-const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null) as Record<string, string>);
 const EMPTY_ROUTE: readonly string[] = Object.freeze([]);
 const EMPTY_PAYLOAD = new Uint8Array(0);
 const INT64 = /^-?\d{1,19}$/;
@@ -16,10 +16,13 @@ const INT64_MAX = 2n ** 63n - 1n;
  *
  * @example
  * ```ts
- * const defaults: EventDefaults = { source: 'billing' };
+ * import { fromJsonEvent, type JsonEventDefaults } from 'polku';
+ *
+ * const defaults: JsonEventDefaults = { source: 'billing' };
+ * fromJsonEvent({ event_type: 'invoice.paid' }, defaults).source; // 'billing'
  * ```
  */
-export interface EventDefaults {
+export interface JsonEventDefaults {
 	/** Used when an event has no (or an empty) `source`. */
 	readonly source: string;
 }
@@ -33,30 +36,30 @@ export interface EventDefaults {
  * non-zero `severity` / `outcome` goes to metadata (`polku.severity`,
  * `polku.outcome`). Unknown fields are ignored.
  *
- * Throws a `MessageValidationError` whose field is prefixed with `at`
- * (e.g. `[3].metadata.region`).
+ * Throws a `MessageValidationError` naming the field (e.g. `metadata.region`).
  *
  * @param value - A parsed JSON value (timestamps as strings keep int64 exact; see `parseJsonExact`).
- * @param at - The field prefix for errors, e.g. `[3]` or `''`.
- * @param defaults - Request-level defaults.
+ * @param defaults - Defaults for fields the event leaves out. @default { source: '' }
  * @returns A new message.
  * @example
  * ```ts
- * import { decodeEvent } from 'polku/http';
+ * import { fromJsonEvent } from 'polku';
  *
- * const msg = decodeEvent({ event_type: 'ping', timestamp_unix_ns: '1764216000123456789', payload: 'aGVq' }, '', { source: 'api' });
+ * const msg = fromJsonEvent({ event_type: 'ping', timestamp_unix_ns: '1764216000123456789', payload: 'aGVq' }, { source: 'api' });
  * msg.timestamp; // 1764216000123456789n
  * ```
  */
-export function decodeEvent(value: unknown, at: string, defaults: EventDefaults): Message {
-	return decodeEventAt(value, at, defaults);
+export function fromJsonEvent(value: unknown, defaults: JsonEventDefaults = NO_DEFAULTS): Message {
+	return decodeEventAt(value, '', defaults);
 }
 
+const NO_DEFAULTS: JsonEventDefaults = Object.freeze({ source: '' });
+
 /**
- * {@link decodeEvent} with the error prefix given as a batch index (`3` for
- * `[3]`), so no string is built unless there is an error.
+ * {@link fromJsonEvent} with an error prefix: a batch index (`3` for `[3]`,
+ * so no string is built unless there is an error) or a path.
  */
-export function decodeEventAt(value: unknown, at: string | number, defaults: EventDefaults): Message {
+export function decodeEventAt(value: unknown, at: string | number, defaults: JsonEventDefaults): Message {
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
 		const where = typeof at === 'number' ? `[${at}]` : at === '' ? 'event' : at;
 		throw new MessageValidationError(where, `must be an event object, got ${describe(value)}`);
@@ -117,7 +120,7 @@ function decodeMetadata(prefix: At, e: Record<string, unknown>): Metadata {
 	if (source !== undefined && source !== null && (typeof source !== 'object' || Array.isArray(source))) {
 		fail(prefix, 'metadata', `must be an object of strings, got ${describe(source)}`);
 	}
-	const out = Object.create(null) as Record<string, string>;
+	const out = newMetadata();
 	if (source !== undefined && source !== null) {
 		for (const key of Object.keys(source)) {
 			const v = (source as Record<string, unknown>)[key];

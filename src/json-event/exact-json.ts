@@ -34,7 +34,7 @@ function isTimestampKey(text: string, start: number, end: number): boolean {
  * @returns The parsed value.
  * @example
  * ```ts
- * import { parseJsonExact } from 'polku/http';
+ * import { parseJsonExact } from 'polku';
  *
  * parseJsonExact('{"timestamp_unix_ns":1764216000123456789}'); // { timestamp_unix_ns: '1764216000123456789' }
  * JSON.parse('{"timestamp_unix_ns":1764216000123456789}');      // { timestamp_unix_ns: 1764216000123456800 }

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { EVENT_METADATA_KEYS } from 'polku/http';
+ * import { EVENT_METADATA_KEYS } from 'polku';
  *
  * const isError = (msg: Message) => Number(msg.metadata[EVENT_METADATA_KEYS.severity] ?? 0) >= 4;
  * ```
@@ -20,7 +20,7 @@ export const EVENT_METADATA_KEYS = Object.freeze({
  *
  * @example
  * ```ts
- * import { EVENT_METADATA_KEYS, SEVERITY_NAMES } from 'polku/http';
+ * import { EVENT_METADATA_KEYS, SEVERITY_NAMES } from 'polku';
  *
  * const severity = SEVERITY_NAMES[Number(msg.metadata[EVENT_METADATA_KEYS.severity] ?? 0)]; // 'error'
  * ```
@@ -32,7 +32,7 @@ export const SEVERITY_NAMES: readonly string[] = Object.freeze(['unspecified', '
  *
  * @example
  * ```ts
- * import { EVENT_METADATA_KEYS, OUTCOME_NAMES } from 'polku/http';
+ * import { EVENT_METADATA_KEYS, OUTCOME_NAMES } from 'polku';
  *
  * const outcome = OUTCOME_NAMES[Number(msg.metadata[EVENT_METADATA_KEYS.outcome] ?? 0)]; // 'timeout'
  * ```
@@ -50,9 +50,9 @@ export const OUTCOME_NAMES: readonly string[] = Object.freeze(['unspecified', 's
  *
  * @example
  * ```ts
- * import { WebhookOutput } from 'polku/http';
+ * import { WebhookOutput } from 'polku';
  *
- * new WebhookOutput({ url: 'https://example.test/hook', payloadEncoding: 'json' });
+ * toJsonEvent(msg, 'json'); // '{…,"payload":{"a":1},…,"payload_encoding":"json"}'
  * ```
  */
 export type PayloadEncoding = 'base64' | 'utf8' | 'json';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseJsonExact } from '../../src/adapters/http/index.js';
+import { parseJsonExact } from '../../src/index.js';
 
 const KEYS = new Set(['timestamp_unix_ns', 'timestampUnixNs', 'timestamp']);
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeEvent, encodeEvent, parseJsonExact, type PayloadEncoding } from '../../src/adapters/http/index.js';
+import { fromJsonEvent, parseJsonExact, toJsonEvent, type PayloadEncoding } from '../../src/index.js';
+import { decodeEventAt } from '../../src/json-event/decode.js';
 import { MessageValidationError } from '../../src/errors.js';
 import { createMessage, type Message } from '../../src/message/message.js';
 
@@ -21,7 +22,7 @@ const message = fc
 	})
 	.map((init) => createMessage(init));
 
-const roundTrip = (m: Message, encoding: PayloadEncoding): Message => decodeEvent(parseJsonExact(encodeEvent(m, encoding)), '', { source: 'fallback' });
+const roundTrip = (m: Message, encoding: PayloadEncoding): Message => fromJsonEvent(parseJsonExact(toJsonEvent(m, encoding)), { source: 'fallback' });
 
 /** With the json encoding a JSON payload round-trips as a JSON value (re-serialised), other payloads exactly. */
 const comparable = (m: Message, encoding: PayloadEncoding = 'base64'): unknown => {
@@ -40,7 +41,7 @@ describe('encodeEvent / decodeEvent', () => {
 		it(`round-trip every message with ${encoding} payloads (json: JSON payloads as JSON values; otherwise byte-exact) (property)`, () => {
 			fc.assert(
 				fc.property(message, (m) => {
-					const line = encodeEvent(m, encoding);
+					const line = toJsonEvent(m, encoding);
 					assert.ok(!line.includes('\n'), 'one line');
 					assert.deepEqual(comparable(roundTrip(m, encoding), encoding), comparable(m, encoding));
 				}),
@@ -59,7 +60,7 @@ describe('encodeEvent / decodeEvent', () => {
 			payload: '{"n": 12345678901234567890}',
 			routeTo: ['a'],
 		});
-		assert.deepEqual(JSON.parse(encodeEvent(m)), {
+		assert.deepEqual(JSON.parse(toJsonEvent(m)), {
 			id: 'x',
 			timestamp_unix_ns: '1764216000123456789',
 			source: 's',
@@ -69,14 +70,14 @@ describe('encodeEvent / decodeEvent', () => {
 			route_to: ['a'],
 			severity: 4,
 		});
-		assert.match(encodeEvent(m, 'json'), /"payload":\{"n": 12345678901234567890\},"payload_encoding":"json","route_to":\["a"\]/, 'JSON payloads embedded verbatim');
-		assert.match(encodeEvent(createMessage({ source: 's', messageType: 't', payload: 'not json' }), 'json'), /"payload":"bm90IGpzb24="/);
-		assert.match(encodeEvent(createMessage({ source: 's', messageType: 't', payload: new Uint8Array([0xff]) }), 'utf8'), /"payload":"\/w=="/);
-		assert.match(encodeEvent(createMessage({ source: 's', messageType: 't', payload: '{\n"a": 1\n}' }), 'json'), /"payload":\{ "a": 1 \}/);
+		assert.match(toJsonEvent(m, 'json'), /"payload":\{"n": 12345678901234567890\},"payload_encoding":"json","route_to":\["a"\]/, 'JSON payloads embedded verbatim');
+		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: 'not json' }), 'json'), /"payload":"bm90IGpzb24="/);
+		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: new Uint8Array([0xff]) }), 'utf8'), /"payload":"\/w=="/);
+		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: '{\n"a": 1\n}' }), 'json'), /"payload":\{ "a": 1 \}/);
 	});
 
 	it('reads standard and URL-safe base64, padded or not, and refuses anything else', () => {
-		const payload = (text: string): string => Buffer.from(decodeEvent({ payload: text }, '', { source: 's' }).payload).toString('hex');
+		const payload = (text: string): string => Buffer.from(fromJsonEvent({ payload: text }, { source: 's' }).payload).toString('hex');
 		assert.equal(payload('aGVq'), '68656a');
 		assert.equal(payload('aGU='), '6865');
 		assert.equal(payload('aGU'), '6865');
@@ -85,7 +86,7 @@ describe('encodeEvent / decodeEvent', () => {
 		assert.equal(payload('+/8='), 'fbff');
 		for (const bad of ['a', 'ab=c', 'a===', 'abc!', 'aGVq aGVq', 'aGVq\n', '====', 'aGVqa', 'é']) {
 			assert.throws(
-				() => decodeEvent({ payload: bad }, '', { source: 's' }),
+				() => fromJsonEvent({ payload: bad }, { source: 's' }),
 				(error: unknown) => error instanceof MessageValidationError && error.field === 'payload',
 				JSON.stringify(bad),
 			);
@@ -93,7 +94,7 @@ describe('encodeEvent / decodeEvent', () => {
 	});
 
 	it('reads timestamp 0 as "now" and an empty type as "unknown"', () => {
-		const m = decodeEvent({ timestamp_unix_ns: '0', event_type: '' }, '', { source: 'd' });
+		const m = fromJsonEvent({ timestamp_unix_ns: '0', event_type: '' }, { source: 'd' });
 		assert.ok(m.timestamp > 0n);
 		assert.equal(m.messageType, 'unknown');
 		assert.equal(m.source, 'd');
@@ -103,7 +104,7 @@ describe('encodeEvent / decodeEvent', () => {
 		fc.assert(
 			fc.property(fc.oneof(fc.jsonValue(), fc.object(), fc.anything()), (value) => {
 				try {
-					decodeEvent(value, '[0]', { source: 's' });
+					decodeEventAt(value, '[0]', { source: 's' });
 				} catch (error) {
 					assert.ok(error instanceof MessageValidationError, String(error));
 					assert.ok(error.field.startsWith('[0]'));

@@ -1,0 +1,127 @@
+import { isUtf8 } from 'node:buffer';
+import { MessageValidationError, PolkuError } from '../errors.js';
+import type { Message } from '../message/message.js';
+import { decodeEventAt, type JsonEventDefaults } from './decode.js';
+import { parseJsonExact } from './exact-json.js';
+
+/**
+ * Why a body could not be read as JSON events. `reason` says what kind of
+ * problem; `field` names the event field (`[3].metadata.region`), `index` the
+ * event in a JSON array, `line` the NDJSON line (1-based).
+ *
+ * @example
+ * ```ts
+ * import { JsonEventError, parseJsonEvents } from 'polku';
+ *
+ * try {
+ *   parseJsonEvents('[{"event_type": 7}]', 'json');
+ * } catch (error) {
+ *   if (error instanceof JsonEventError) console.log(error.reason, error.field); // 'invalid-event' '[0].event_type'
+ * }
+ * ```
+ */
+export class JsonEventError extends PolkuError {
+	readonly reason: 'invalid-json' | 'invalid-event' | 'invalid-encoding';
+	readonly field: string | undefined;
+	readonly index: number | undefined;
+	readonly line: number | undefined;
+	/** The failing event's `id`, when it has one. */
+	readonly id: string | undefined;
+
+	constructor(reason: JsonEventError['reason'], message: string, field?: string, index?: number, line?: number, id?: string) {
+		super('ERR_POLKU_INVALID_JSON_EVENT', message);
+		this.reason = reason;
+		this.field = field;
+		this.index = index;
+		this.line = line;
+		this.id = id;
+	}
+
+	/** The error as a JSON response body. */
+	toJSON(): Record<string, unknown> {
+		return { error: this.reason, message: this.message, field: this.field, index: this.index, line: this.line };
+	}
+}
+
+/**
+ * Reads a body of events in the POLKU JSON form into messages, all or
+ * nothing: for `json`, one event object or an array of them; for `ndjson`,
+ * one event object per non-blank line. Bytes must be UTF-8 (a BOM is
+ * skipped). Integer timestamps keep all their digits (see `parseJsonExact`).
+ * Throws a {@link JsonEventError} for the first thing that is wrong.
+ *
+ * @param body - The raw body.
+ * @param format - `json` or `ndjson`.
+ * @param defaults - Defaults for fields events leave out (the request's source). @default { source: '' }
+ * @returns The messages, in body order.
+ * @example
+ * ```ts
+ * import { parseJsonEvents } from 'polku';
+ *
+ * const messages = parseJsonEvents('{"event_type":"a"}\n{"event_type":"b"}\n', 'ndjson', { source: 'agent-7' });
+ * messages.map((m) => m.messageType); // ['a', 'b']
+ * ```
+ */
+export function parseJsonEvents(body: Uint8Array | string, format: 'json' | 'ndjson', defaults: JsonEventDefaults = { source: '' }): Message[] {
+	const text = typeof body === 'string' ? body : utf8(body);
+	return format === 'json' ? parseJsonBody(text, defaults) : parseNdjsonBody(text, defaults);
+}
+
+/** Decodes UTF-8 (dropping a BOM); a `JsonEventError` when the bytes are not UTF-8. */
+function utf8(body: Uint8Array): string {
+	if (!isUtf8(body)) throw new JsonEventError('invalid-encoding', 'body is not valid UTF-8');
+	const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+	return bytes.toString('utf8', bom);
+}
+
+function parseJsonBody(source: string, defaults: JsonEventDefaults): Message[] {
+	let value: unknown;
+	try {
+		value = parseJsonExact(source);
+	} catch (error) {
+		throw new JsonEventError('invalid-json', `body is not valid JSON: ${(error as Error).message}`);
+	}
+	if (!Array.isArray(value)) {
+		if (value === null || typeof value !== 'object') {
+			throw new JsonEventError('invalid-event', 'body must be an event object or an array of event objects', 'body');
+		}
+		return [decodeOrThrow(value, '', defaults, undefined, undefined)];
+	}
+	const messages = new Array<Message>(value.length);
+	for (let i = 0; i < value.length; i++) messages[i] = decodeOrThrow(value[i], i, defaults, i, undefined);
+	return messages;
+}
+
+function parseNdjsonBody(source: string, defaults: JsonEventDefaults): Message[] {
+	const messages: Message[] = [];
+	let start = 0;
+	let line = 0;
+	while (start < source.length) {
+		let end = source.indexOf('\n', start);
+		if (end === -1) end = source.length;
+		line++;
+		const row = source.slice(start, end).trim();
+		start = end + 1;
+		if (row === '') continue;
+		let value: unknown;
+		try {
+			value = parseJsonExact(row);
+		} catch (error) {
+			throw new JsonEventError('invalid-json', `line ${line}: not valid JSON: ${(error as Error).message}`, undefined, undefined, line);
+		}
+		messages.push(decodeOrThrow(value, '', defaults, messages.length, line));
+	}
+	return messages;
+}
+
+function decodeOrThrow(value: unknown, at: string | number, defaults: JsonEventDefaults, index: number | undefined, line: number | undefined): Message {
+	try {
+		return decodeEventAt(value, at, defaults);
+	} catch (error) {
+		if (!(error instanceof MessageValidationError)) throw error;
+		const message = line === undefined ? error.message : `line ${line}: ${error.message}`;
+		const id = (value as { id?: unknown } | null)?.id;
+		throw new JsonEventError('invalid-event', message, error.field, index, line, typeof id === 'string' ? id : undefined);
+	}
+}

@@ -1,0 +1,6 @@
+// The POLKU JSON event form, shared by the gRPC raw payloads, the HTTP input, the webhook output and the gateway.
+export { JsonEventError, parseJsonEvents } from './body.js';
+export { fromJsonEvent, type JsonEventDefaults } from './decode.js';
+export { toJsonEvent } from './encode.js';
+export { parseJsonExact } from './exact-json.js';
+export { EVENT_METADATA_KEYS, OUTCOME_NAMES, PAYLOAD_ENCODINGS, SEVERITY_NAMES, type PayloadEncoding } from './fields.js';
