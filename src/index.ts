@@ -26,6 +26,7 @@ export type { InputOptions, OutputOptions, OverflowPolicy, RestartOptions, Retry
 export type { HubHealth, HubState, HubStats, InputStats, MiddlewareStats, OutputStats } from './hub/stats.js';
 export type {
 	BatchDrop,
+	BatchOptions,
 	BatchOutcome,
 	DeliveryBatchOutcome,
 	DeliveryFailure,

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { FanoutBuffer, readerView } from '../buffer/fanout-buffer.js';
 import { DeliveryError, HubStateError, MessageValidationError, toError, type DropReason } from '../errors.js';
 import type {
+	BatchOptions,
 	BatchOutcome,
 	DeliveryBatchOutcome,
 	DeliveryOutcome,
@@ -215,8 +216,8 @@ export class Hub extends EventEmitter<HubEvents> {
 	}
 
 	/** Sends many messages for the cost of one call (see {@link Sink.sendBatch}). */
-	sendBatch(messages: readonly MessageLike[]): Promise<BatchOutcome> {
-		return this.#sendBatch(messages, undefined);
+	sendBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<BatchOutcome> {
+		return this.#sendBatch(messages, undefined, options);
 	}
 
 	/** Resolves when every routed output confirmed the message; rejects with `DeliveryError` otherwise. */
@@ -225,8 +226,8 @@ export class Hub extends EventEmitter<HubEvents> {
 	}
 
 	/** Batch form of {@link Hub.deliver}; resolves with the per-message failures. */
-	deliverBatch(messages: readonly MessageLike[]): Promise<DeliveryBatchOutcome> {
-		return this.#deliverBatch(messages, undefined);
+	deliverBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<DeliveryBatchOutcome> {
+		return this.#deliverBatch(messages, undefined, options);
 	}
 
 	/** A snapshot of every counter. */
@@ -296,7 +297,7 @@ export class Hub extends EventEmitter<HubEvents> {
 		return this.#intake.submit([message], 0, undefined).then((o) => singleOutcome(o, message.id));
 	}
 
-	#sendBatch(values: readonly MessageLike[], entry: InputEntry | undefined): Promise<BatchOutcome> {
+	#sendBatch(values: readonly MessageLike[], entry: InputEntry | undefined, options?: BatchOptions): Promise<BatchOutcome> {
 		const misuse = this.#misuse();
 		if (misuse !== undefined) return Promise.reject(misuse);
 		let messages: readonly Message[];
@@ -306,7 +307,7 @@ export class Hub extends EventEmitter<HubEvents> {
 			return Promise.reject(error);
 		}
 		if (entry !== undefined) entry.sent += messages.length;
-		return this.#intake.submit(messages, 0, undefined);
+		return this.#intake.submit(messages, 0, undefined, options?.signal);
 	}
 
 	#deliver(value: MessageLike, entry: InputEntry | undefined): Promise<DeliveryOutcome> {
@@ -323,7 +324,7 @@ export class Hub extends EventEmitter<HubEvents> {
 		});
 	}
 
-	#deliverBatch(values: readonly MessageLike[], entry: InputEntry | undefined): Promise<DeliveryBatchOutcome> {
+	#deliverBatch(values: readonly MessageLike[], entry: InputEntry | undefined, options?: BatchOptions): Promise<DeliveryBatchOutcome> {
 		const misuse = this.#misuse();
 		if (misuse !== undefined) return Promise.reject(misuse);
 		let messages: readonly Message[];
@@ -335,7 +336,7 @@ export class Hub extends EventEmitter<HubEvents> {
 		if (entry !== undefined) entry.sent += messages.length;
 		return new Promise((resolve) => {
 			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
-			void this.#intake.submit(messages, 0, group);
+			void this.#intake.submit(messages, 0, group, options?.signal);
 		});
 	}
 
@@ -350,9 +351,9 @@ export class Hub extends EventEmitter<HubEvents> {
 		const hub = this.#buffer;
 		return {
 			send: (m) => this.#send(m, entry),
-			sendBatch: (ms) => this.#sendBatch(ms, entry),
+			sendBatch: (ms, options) => this.#sendBatch(ms, entry, options),
 			deliver: (m) => this.#deliver(m, entry),
-			deliverBatch: (ms) => this.#deliverBatch(ms, entry),
+			deliverBatch: (ms, options) => this.#deliverBatch(ms, entry, options),
 			get bufferSize() {
 				return hub.size;
 			},

@@ -1,5 +1,5 @@
 import type { FanoutBuffer } from '../buffer/fanout-buffer.js';
-import { DROP_REASONS, RejectedError, type DropReason } from '../errors.js';
+import { DROP_REASONS, PolkuError, RejectedError, type DropReason } from '../errors.js';
 import type { BatchDrop, BatchOutcome } from '../input/input.js';
 import type { Message } from '../message/message.js';
 import { MiddlewareFailure, type MiddlewareChain } from '../middleware/chain.js';
@@ -35,13 +35,22 @@ class Admission {
 	drops: BatchDrop[] | undefined;
 	dropped: Message[] | undefined;
 	waiting = false;
+	/** Set when the sender's signal aborted while it waited for space: what is left is dropped. */
+	withdrawn: Error | undefined;
+	onAbort: (() => void) | undefined;
 
 	constructor(
 		readonly items: readonly Message[],
 		readonly from: number,
 		readonly group: DeliveryGroup | undefined,
 		readonly resolve: (outcome: BatchOutcome) => void,
+		readonly signal: AbortSignal | undefined,
 	) {}
+}
+
+/** The error of messages whose sender stopped waiting for buffer space (its signal aborted). */
+function withdrawal(signal: AbortSignal): Error {
+	return new PolkuError('ERR_POLKU_SEND_ABORTED', 'the sender stopped waiting for buffer space', { cause: signal.reason });
 }
 
 /**
@@ -98,11 +107,16 @@ export class Intake {
 		return this.#waiters.length === 0 && this.#inMiddleware.size === 0 && this.#yielded.size === 0;
 	}
 
-	/** Admits `items`, starting at middleware `from`. Resolves once every item is decided. */
-	submit(items: readonly Message[], from: number, group: DeliveryGroup | undefined): Promise<BatchOutcome> {
+	/**
+	 * Admits `items`, starting at middleware `from`. Resolves once every item
+	 * is decided. When `signal` aborts while the call waits for buffer space
+	 * (policy `block`), the messages not yet admitted are dropped with reason
+	 * `overflow` (the buffer was full and the sender gave up).
+	 */
+	submit(items: readonly Message[], from: number, group: DeliveryGroup | undefined, signal?: AbortSignal): Promise<BatchOutcome> {
 		return new Promise<BatchOutcome>((resolve) => {
 			this.admitting += items.length;
-			this.#advance(new Admission(items, from, group, resolve));
+			this.#advance(new Admission(items, from, group, resolve, signal));
 		});
 	}
 
@@ -146,6 +160,10 @@ export class Intake {
 				this.#drop(adm, original, 'shutdown', undefined);
 				continue;
 			}
+			if (adm.withdrawn !== undefined) {
+				this.#drop(adm, original, 'overflow', adm.withdrawn);
+				continue;
+			}
 			let message = adm.current;
 			if (message === undefined) {
 				let result: Message | null | Promise<Message | null>;
@@ -172,6 +190,11 @@ export class Intake {
 				message = result;
 			}
 			if (!this.#enqueue(adm, original, message)) {
+				const signal = adm.signal;
+				if (signal?.aborted === true) {
+					adm.withdrawn = withdrawal(signal);
+					continue;
+				}
 				adm.current = message;
 				this.#wait(adm);
 				break;
@@ -253,9 +276,19 @@ export class Intake {
 	}
 
 	#wait(adm: Admission): void {
-		if (!adm.waiting) {
-			adm.waiting = true;
-			this.#waiters.push(adm);
+		if (adm.waiting) return;
+		adm.waiting = true;
+		this.#waiters.push(adm);
+		const signal = adm.signal;
+		if (signal !== undefined && adm.onAbort === undefined) {
+			adm.onAbort = () => {
+				if (!adm.waiting) return;
+				adm.withdrawn = withdrawal(signal);
+				this.#unwait(adm);
+				this.#advance(adm);
+				this.spaceFreed(); // the senders behind it may fit now
+			};
+			signal.addEventListener('abort', adm.onAbort, { once: true });
 		}
 	}
 
@@ -267,6 +300,7 @@ export class Intake {
 
 	#finish(adm: Admission): void {
 		this.#unwait(adm);
+		if (adm.onAbort !== undefined) adm.signal!.removeEventListener('abort', adm.onAbort);
 		const { drops, dropped } = adm;
 		if (drops !== undefined && dropped !== undefined) this.#reportDrops(drops, dropped);
 		adm.resolve({ accepted: adm.accepted, filtered: adm.filtered, dropped: drops ?? NO_DROPS });

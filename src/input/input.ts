@@ -102,6 +102,25 @@ export interface DeliveryBatchOutcome {
 }
 
 /**
+ * Options of `sendBatch` / `deliverBatch`.
+ *
+ * @example
+ * ```ts
+ * // Give up (and answer 503) if the buffer stays full for 2 s:
+ * const outcome = await sink.sendBatch(messages, { signal: AbortSignal.timeout(2_000) });
+ * ```
+ */
+export interface BatchOptions {
+	/**
+	 * Stops waiting for buffer space (overflow policy `block`) when it
+	 * aborts: the messages of the call not admitted by then are dropped with
+	 * reason `overflow` and reported in the outcome, so the caller knows
+	 * exactly which to retry. Messages already admitted stay admitted.
+	 */
+	readonly signal?: AbortSignal;
+}
+
+/**
  * How an {@link Input} hands messages to the hub. Every method takes a
  * message or a {@link MessageInit} (a message is created from it).
  *
@@ -133,11 +152,11 @@ export interface Sink {
 	/** Sends one message; resolves when the hub has accepted, filtered or dropped it. */
 	send(message: MessageLike): Promise<SendOutcome>;
 	/** Sends many messages for the cost of one call; order is kept. */
-	sendBatch(messages: readonly MessageLike[]): Promise<BatchOutcome>;
+	sendBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<BatchOutcome>;
 	/** Resolves when every routed output confirmed the message; rejects with `DeliveryError` otherwise. */
 	deliver(message: MessageLike): Promise<DeliveryOutcome>;
 	/** Batch form of `deliver`; resolves (never rejects for delivery failures) with per-message failures. */
-	deliverBatch(messages: readonly MessageLike[]): Promise<DeliveryBatchOutcome>;
+	deliverBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<DeliveryBatchOutcome>;
 	/** Messages in the buffer now. */
 	readonly bufferSize: number;
 	/** The buffer's capacity. */

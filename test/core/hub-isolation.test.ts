@@ -88,6 +88,33 @@ describe('Hub isolation between outputs', () => {
 		assert.deepEqual(out.messages.map((m) => m.source), ['first', 'first', 'first', 'first', 'first', 'second', 'second']);
 	});
 
+	it('block: a sender whose signal aborts stops waiting; what was not admitted is dropped as overflow', async () => {
+		const input = new MemoryInput();
+		const stuck = new MemoryOutput('stuck').hang();
+		const hub = Hub.builder().bufferCapacity(4).batchSize(2).flushInterval(0).input(input).output(stuck).build();
+		const drops = recordDrops(hub);
+		await hub.start();
+		const controller = new AbortController();
+		const first = hub.sendBatch(inits(10), { signal: controller.signal });
+		await turns(3);
+		const behind = hub.sendBatch(inits(1, { source: 'behind' })); // queued behind the blocked sender
+		await turns(1);
+		controller.abort(new Error('client gone'));
+		const outcome = await first;
+		assert.equal(outcome.accepted, 6, '2 in flight + 4 buffered');
+		assert.deepEqual(outcome.dropped.map((d) => d.index), [6, 7, 8, 9]);
+		assert.ok(outcome.dropped.every((d) => d.reason === 'overflow' && (d.error as { code?: string }).code === 'ERR_POLKU_SEND_ABORTED'));
+		assert.deepEqual(drops.map((d) => [d.reason, d.messages.length]), [['overflow', 4]]);
+		stuck.release();
+		assert.equal((await behind).accepted, 1, 'the sender behind it still gets in');
+		await hub.stop();
+		assert.equal(stuck.messages.length, 7);
+		assert.deepEqual(conservationErrors(hub.stats()), []);
+		// Already aborted: nothing waits at all.
+		const late = await hub.sendBatch(inits(1), { signal: AbortSignal.abort() });
+		assert.equal(late.dropped[0]!.reason, 'shutdown', 'after stop, shutdown wins');
+	});
+
 	it('drop-newest: new messages are dropped with reason overflow before the buffer', async () => {
 		const input = new MemoryInput();
 		const out = new MemoryOutput('out').hang();

@@ -1,5 +1,5 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
-import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../src/input/input.js';
+import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, Sink } from '../../src/input/input.js';
 import type { Message, MessageLike } from '../../src/message/message.js';
 
 export interface Reply {
@@ -40,7 +40,7 @@ export class FakeSink implements Sink {
 	bufferSize = 0;
 	bufferCapacity = 100;
 	/** How sendBatch answers; default accepts everything. */
-	onSend: (messages: readonly Message[]) => Promise<BatchOutcome> = (ms) => Promise.resolve({ accepted: ms.length, filtered: 0, dropped: [] });
+	onSend: (messages: readonly Message[], options?: BatchOptions) => Promise<BatchOutcome> = (ms) => Promise.resolve({ accepted: ms.length, filtered: 0, dropped: [] });
 	onDeliver: (messages: readonly Message[]) => Promise<DeliveryBatchOutcome> = (ms) => Promise.resolve({ delivered: ms.length, filtered: 0, failed: [] });
 
 	send(): never {
@@ -49,9 +49,9 @@ export class FakeSink implements Sink {
 	deliver(): never {
 		throw new Error('HttpInput must use deliverBatch');
 	}
-	sendBatch(messages: readonly MessageLike[]): Promise<BatchOutcome> {
+	sendBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<BatchOutcome> {
 		this.sent.push(messages as Message[]);
-		return this.onSend(messages as Message[]);
+		return this.onSend(messages as Message[], options);
 	}
 	deliverBatch(messages: readonly MessageLike[]): Promise<DeliveryBatchOutcome> {
 		this.sent.push(messages as Message[]);

@@ -87,18 +87,22 @@ describe('HttpInput through a Hub', () => {
 		);
 	});
 
-	it('503 with Retry-After under block when the buffer stays full; the batch is admitted later', async () => {
+	it('503 with Retry-After under block when the buffer stays full, saying exactly which events got in', async () => {
 		await withHub(
 			{ backpressureTimeoutMs: 30 },
 			(b, out) => b.bufferCapacity(2).batchSize(1).overflow('block').output(out.hang()),
-			async (port, _hub, out, input) => {
+			async (port, hub, out) => {
 				const r = await postJson(port, '/events', events(4));
 				assert.equal(r.status, 503);
-				assert.equal(r.json.error, 'backpressure');
 				assert.equal(r.headers['retry-after'], '1');
+				assert.equal(r.json.accepted, 3, 'one in flight, two buffered');
+				assert.equal(r.json.ids.length, 3);
+				assert.deepEqual(r.json.errors.map((e: { index: number; code: string }) => [e.index, e.code]), [[3, 'overflow']]);
 				out.release();
-				await out.waitFor(4);
-				while (input.stats().lateAdmissions === 0) await new Promise((resolve) => setImmediate(resolve));
+				await out.waitFor(3);
+				await new Promise((resolve) => setTimeout(resolve, 20));
+				assert.equal(out.messages.length, 3, 'the withdrawn event is never admitted later');
+				assert.equal(hub.stats().dropped.overflow, 1);
 			},
 		);
 	});

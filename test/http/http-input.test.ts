@@ -419,18 +419,24 @@ describe('HttpInput: hub outcomes become statuses', () => {
 });
 
 describe('HttpInput: backpressure and shutdown (503)', () => {
-	it('503s with Retry-After when the batch is not admitted within backpressureTimeoutMs', async () => {
+	it('503s with Retry-After when the batch is not admitted within backpressureTimeoutMs, withdrawing what still waits', async () => {
 		const h = await start({ backpressureTimeoutMs: 20 });
-		let admit!: () => void;
-		h.sink.onSend = (ms) => new Promise((resolve) => (admit = () => resolve({ accepted: ms.length, filtered: 0, dropped: [] })));
+		let withdrawn = false;
+		// Like the hub under `block`: the first event got in, the second waits until the signal aborts.
+		h.sink.onSend = (ms, options) =>
+			new Promise((resolve) =>
+				options!.signal!.addEventListener('abort', () => {
+					withdrawn = true;
+					resolve({ accepted: 1, filtered: 0, dropped: [{ index: 1, id: ms[1]!.id, reason: 'overflow', error: new Error('gave up') }] });
+				}),
+			);
 		try {
-			const r = await postJson(h.port, '/events', [{}, {}]);
+			const r = await postJson(h.port, '/events', [{ id: 'in' }, { id: 'out' }]);
+			assert.equal(withdrawn, true);
 			assert.equal(r.status, 503);
-			assert.equal(r.json.error, 'backpressure');
 			assert.equal(r.headers['retry-after'], '1');
-			admit();
-			await new Promise((resolve) => setImmediate(resolve));
-			assert.equal(h.input.stats().lateAdmissions, 1);
+			assert.deepEqual(r.json.ids, ['in']);
+			assert.deepEqual(r.json.errors.map((e: { id: string; code: string }) => [e.id, e.code]), [['out', 'overflow']]);
 		} finally {
 			await h.stop();
 		}

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { toError } from '../../errors.js';
-import type { BatchOutcome, Input, Sink } from '../../input/input.js';
+import type { Input, Sink } from '../../input/input.js';
 import type { Message } from '../../message/message.js';
 import { AdmissionDeadlines, TIMED_OUT } from './admission-deadlines.js';
 import { readBody } from './body-reader.js';
@@ -32,8 +32,6 @@ export interface HttpInputStats {
 	readonly bodyBytes: number;
 	/** Responses by status code. */
 	readonly responses: Readonly<Record<string, number>>;
-	/** Batches that got 503 after `backpressureTimeoutMs` and were admitted later (see the README). */
-	readonly lateAdmissions: number;
 }
 
 /**
@@ -85,7 +83,6 @@ export class HttpInput implements Input {
 	#requests = 0;
 	#messages = 0;
 	#bodyBytes = 0;
-	#lateAdmissions = 0;
 
 	/** @param options - See {@link HttpInputOptions}; throws `ConfigError` naming a bad option. */
 	constructor(options: HttpInputOptions = {}) {
@@ -111,7 +108,6 @@ export class HttpInput implements Input {
 			messages: this.#messages,
 			bodyBytes: this.#bodyBytes,
 			responses: { ...this.#replies.counts },
-			lateAdmissions: this.#lateAdmissions,
 		};
 	}
 
@@ -251,26 +247,29 @@ export class HttpInput implements Input {
 		}
 		this.#messages += messages.length;
 		const reply = await this.#admit(sink, messages);
-		if (reply === TIMED_OUT) return replies.backpressure(response, this.#o.backpressureTimeoutMs);
 		if (reply.retry) replies.retryLater(response, reply.status, JSON.stringify(reply.body));
 		else replies.json(response, reply.status, JSON.stringify(reply.body));
 	}
 
-	/** Hands the batch to the hub; `TIMED_OUT` when buffer space did not come in time. */
-	async #admit(sink: Sink, messages: Message[]): Promise<IngestReply | typeof TIMED_OUT> {
+	/**
+	 * Hands the batch to the hub. Under `block`, if buffer space does not come
+	 * within `backpressureTimeoutMs`, the request withdraws what is still
+	 * waiting (dropped as `overflow`, reported in `errors`) and the answer is
+	 * a 503 that says exactly which events were accepted.
+	 */
+	async #admit(sink: Sink, messages: Message[]): Promise<IngestReply> {
 		if (this.#o.ackAfterDelivery) return deliverReply(messages, await sink.deliverBatch(messages));
-		const pending = sink.sendBatch(messages);
+		const withdraw = new AbortController();
+		const pending = sink.sendBatch(messages, { signal: withdraw.signal });
 		const outcome = await this.#deadlines.wait(pending);
 		if (outcome !== TIMED_OUT) return sendReply(messages, outcome);
-		pending.then(
-			(late: BatchOutcome) => {
-				this.#lateAdmissions++;
-				this.#o.logger.warn({ input: this.name, accepted: late.accepted, dropped: late.dropped.length }, 'polku http input: a batch answered 503 was admitted late');
-			},
-			() => {},
+		withdraw.abort(new Error(`the buffer stayed full for ${this.#o.backpressureTimeoutMs} ms`));
+		const exact = sendReply(messages, await pending);
+		this.#o.logger.warn(
+			{ input: this.name, count: messages.length, accepted: exact.body.accepted, waitedMs: this.#o.backpressureTimeoutMs },
+			'polku http input: buffer full, answered 503',
 		);
-		this.#o.logger.warn({ input: this.name, count: messages.length, waitedMs: this.#o.backpressureTimeoutMs }, 'polku http input: buffer full, answered 503');
-		return TIMED_OUT;
+		return exact.retry ? { ...exact, status: 503 } : exact;
 	}
 
 	/** `{ healthy, bufferSize, bufferCapacity }` (Node leaves the body out for HEAD). */

@@ -50,10 +50,6 @@ export class Replies {
 		this.error(response, 503, 'unavailable', `the input is ${message}`, { 'retry-after': this.#retryAfter, connection: 'close' });
 	}
 
-	backpressure(response: ServerResponse, waitedMs: number): void {
-		this.error(response, 503, 'backpressure', `the buffer stayed full for ${waitedMs} ms`, { 'retry-after': this.#retryAfter });
-	}
-
 	unauthorized(response: ServerResponse, result: AuthResult): void {
 		const challenge = result === 'missing' ? 'Bearer realm="polku"' : 'Bearer realm="polku", error="invalid_token"';
 		const message = result === 'missing' ? 'a bearer token is required' : 'the bearer token is not valid';
