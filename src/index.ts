@@ -25,6 +25,7 @@ export type { OutputManifest, PipelineManifest } from './hub/manifest.js';
 export type { InputOptions, OutputOptions, OverflowPolicy, RestartOptions, RetryOptions } from './hub/options.js';
 export type { HubHealth, HubState, HubStats, InputStats, MiddlewareStats, OutputStats } from './hub/stats.js';
 export type {
+	AbortSignalLike,
 	BatchDrop,
 	BatchOptions,
 	BatchOutcome,

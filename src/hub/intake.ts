@@ -1,6 +1,6 @@
 import type { FanoutBuffer } from '../buffer/fanout-buffer.js';
 import { DROP_REASONS, PolkuError, RejectedError, type DropReason } from '../errors.js';
-import type { BatchDrop, BatchOutcome } from '../input/input.js';
+import type { AbortSignalLike, BatchDrop, BatchOutcome } from '../input/input.js';
 import type { Message } from '../message/message.js';
 import { MiddlewareFailure, type MiddlewareChain } from '../middleware/chain.js';
 import type { Delivery, DeliveryGroup } from './delivery.js';
@@ -44,12 +44,12 @@ class Admission {
 		readonly from: number,
 		readonly group: DeliveryGroup | undefined,
 		readonly resolve: (outcome: BatchOutcome) => void,
-		readonly signal: AbortSignal | undefined,
+		readonly signal: AbortSignalLike | undefined,
 	) {}
 }
 
 /** The error of messages whose sender stopped waiting for buffer space (its signal aborted). */
-function withdrawal(signal: AbortSignal): Error {
+function withdrawal(signal: AbortSignalLike): Error {
 	return new PolkuError('ERR_POLKU_SEND_ABORTED', 'the sender stopped waiting for buffer space', { cause: signal.reason });
 }
 
@@ -113,7 +113,7 @@ export class Intake {
 	 * (policy `block`), the messages not yet admitted are dropped with reason
 	 * `overflow` (the buffer was full and the sender gave up).
 	 */
-	submit(items: readonly Message[], from: number, group: DeliveryGroup | undefined, signal?: AbortSignal): Promise<BatchOutcome> {
+	submit(items: readonly Message[], from: number, group: DeliveryGroup | undefined, signal?: AbortSignalLike): Promise<BatchOutcome> {
 		return new Promise<BatchOutcome>((resolve) => {
 			this.admitting += items.length;
 			this.#advance(new Admission(items, from, group, resolve, signal));

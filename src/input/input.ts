@@ -117,7 +117,24 @@ export interface BatchOptions {
 	 * reason `overflow` and reported in the outcome, so the caller knows
 	 * exactly which to retry. Messages already admitted stay admitted.
 	 */
-	readonly signal?: AbortSignal;
+	readonly signal?: AbortSignalLike;
+}
+
+/**
+ * What polku needs of an abort signal: an `AbortSignal` fits, and so does a
+ * lighter object of your own (creating an `AbortController` per request
+ * costs microseconds on a hot path).
+ *
+ * @example
+ * ```ts
+ * const signal: AbortSignalLike = AbortSignal.timeout(1_000);
+ * ```
+ */
+export interface AbortSignalLike {
+	readonly aborted: boolean;
+	readonly reason?: unknown;
+	addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+	removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /**

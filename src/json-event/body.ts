@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { MessageValidationError, PolkuError } from '../errors.js';
 import type { Message } from '../message/message.js';
-import { decodeEventAt, type JsonEventDefaults } from './decode.js';
-import { parseJsonExact } from './exact-json.js';
+import { decodeEventAt, InexactTimestampError, type JsonEventDefaults } from './decode.js';
+import { hasNumericTimestamp, parseJsonExact } from './exact-json.js';
 
 /**
  * Why a body could not be read as JSON events. `reason` says what kind of
@@ -75,10 +75,27 @@ function utf8(body: Uint8Array): string {
 	return bytes.toString('utf8', bom);
 }
 
+/**
+ * Timestamps as JSON strings (the canonical form) need only `JSON.parse`;
+ * integer timestamps above 2^53 need `parseJsonExact`. The first 2 KiB
+ * decide which parse to try first (a cheap look); a rounded timestamp found
+ * later by the plain parse sends the body through the exact parse.
+ */
 function parseJsonBody(source: string, defaults: JsonEventDefaults): Message[] {
+	const head = source.length > 2048 ? source.slice(0, 2048) : source;
+	if (hasNumericTimestamp(head)) return decodeJsonBody(source, defaults, true);
+	try {
+		return decodeJsonBody(source, defaults, false);
+	} catch (error) {
+		if (!(error instanceof InexactTimestampError)) throw error;
+		return decodeJsonBody(source, defaults, true);
+	}
+}
+
+function decodeJsonBody(source: string, defaults: JsonEventDefaults, exact: boolean): Message[] {
 	let value: unknown;
 	try {
-		value = parseJsonExact(source);
+		value = exact ? parseJsonExact(source) : JSON.parse(source);
 	} catch (error) {
 		throw new JsonEventError('invalid-json', `body is not valid JSON: ${(error as Error).message}`);
 	}
@@ -86,10 +103,10 @@ function parseJsonBody(source: string, defaults: JsonEventDefaults): Message[] {
 		if (value === null || typeof value !== 'object') {
 			throw new JsonEventError('invalid-event', 'body must be an event object or an array of event objects', 'body');
 		}
-		return [decodeOrThrow(value, '', defaults, undefined, undefined)];
+		return [decodeOrThrow(value, '', defaults, undefined, undefined, exact)];
 	}
 	const messages = new Array<Message>(value.length);
-	for (let i = 0; i < value.length; i++) messages[i] = decodeOrThrow(value[i], i, defaults, i, undefined);
+	for (let i = 0; i < value.length; i++) messages[i] = decodeOrThrow(value[i], i, defaults, i, undefined, exact);
 	return messages;
 }
 
@@ -106,20 +123,30 @@ function parseNdjsonBody(source: string, defaults: JsonEventDefaults): Message[]
 		if (row === '') continue;
 		let value: unknown;
 		try {
-			value = parseJsonExact(row);
+			value = JSON.parse(row);
 		} catch (error) {
 			throw new JsonEventError('invalid-json', `line ${line}: not valid JSON: ${(error as Error).message}`, undefined, undefined, line);
 		}
-		messages.push(decodeOrThrow(value, '', defaults, messages.length, line));
+		try {
+			messages.push(decodeOrThrow(value, '', defaults, messages.length, line, false));
+		} catch (error) {
+			if (!(error instanceof InexactTimestampError)) throw error;
+			messages.push(decodeOrThrow(parseJsonExact(row), '', defaults, messages.length, line, true));
+		}
 	}
 	return messages;
 }
 
-function decodeOrThrow(value: unknown, at: string | number, defaults: JsonEventDefaults, index: number | undefined, line: number | undefined): Message {
+/**
+ * Decodes one event, turning a validation error into a `JsonEventError`. In
+ * the first, plain pass an `InexactTimestampError` goes up so the body is
+ * parsed again exactly; in the exact pass it is a plain validation error.
+ */
+function decodeOrThrow(value: unknown, at: string | number, defaults: JsonEventDefaults, index: number | undefined, line: number | undefined, exact: boolean): Message {
 	try {
 		return decodeEventAt(value, at, defaults);
 	} catch (error) {
-		if (!(error instanceof MessageValidationError)) throw error;
+		if (!(error instanceof MessageValidationError) || (!exact && error instanceof InexactTimestampError)) throw error;
 		const message = line === undefined ? error.message : `line ${line}: ${error.message}`;
 		const id = (value as { id?: unknown } | null)?.id;
 		throw new JsonEventError('invalid-event', message, error.field, index, line, typeof id === 'string' ? id : undefined);

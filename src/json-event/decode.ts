@@ -7,7 +7,6 @@ import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './fields.js'
 
 const EMPTY_ROUTE: readonly string[] = Object.freeze([]);
 const EMPTY_PAYLOAD = new Uint8Array(0);
-const INT64 = /^-?\d{1,19}$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -69,8 +68,18 @@ export function decodeEventAt(value: unknown, at: string | number, defaults: Jso
 	const id = e['id'];
 	if (id !== undefined && (typeof id !== 'string' || id.length === 0)) fail(prefix, 'id', `must be a non-empty string, got ${describe(id)}`);
 	const source = optionalString(prefix, 'source', e['source']);
-	const typeKey = e['event_type'] !== undefined ? 'event_type' : e['messageType'] !== undefined ? 'messageType' : 'eventType';
-	const messageType = optionalString(prefix, typeKey, e[typeKey]);
+	// Named property loads only (no e[key] with a variable key): this runs for every event of a body.
+	let typeKey = 'event_type';
+	let type = e['event_type'];
+	if (type === undefined) {
+		type = e['messageType'];
+		typeKey = 'messageType';
+		if (type === undefined) {
+			type = e['eventType'];
+			typeKey = 'eventType';
+		}
+	}
+	const messageType = optionalString(prefix, typeKey, type);
 	return {
 		id: (id as string | undefined) ?? nextId(),
 		timestamp: decodeTimestamp(prefix, e) ?? nowNanos(),
@@ -96,20 +105,41 @@ function optionalString(prefix: At, field: string, value: unknown): string | und
 }
 
 function decodeTimestamp(prefix: At, e: Record<string, unknown>): bigint | undefined {
-	const key = e['timestamp_unix_ns'] !== undefined ? 'timestamp_unix_ns' : e['timestampUnixNs'] !== undefined ? 'timestampUnixNs' : 'timestamp';
-	const value = e[key];
+	let key = 'timestamp_unix_ns';
+	let value = e['timestamp_unix_ns'];
+	if (value === undefined) {
+		value = e['timestampUnixNs'];
+		key = 'timestampUnixNs';
+		if (value === undefined) {
+			value = e['timestamp'];
+			key = 'timestamp';
+		}
+	}
 	if (value === undefined || value === null) return undefined;
 	let ns: bigint;
-	if (typeof value === 'string' && INT64.test(value)) {
+	if (typeof value === 'string' && isInt64Text(value)) {
 		ns = BigInt(value);
 		if (value.length >= 19 && (ns < INT64_MIN || ns > INT64_MAX)) fail(prefix, key, `must fit in int64, got ${value}`);
 	} else if (typeof value === 'number' && Number.isSafeInteger(value)) {
 		ns = BigInt(value);
+	} else if (typeof value === 'number' && Number.isInteger(value)) {
+		throw new InexactTimestampError(prefix, key, value);
 	} else {
 		const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describe(value);
 		return fail(prefix, key, `must be an integer of Unix nanoseconds (a decimal string or an integer), got ${got}`);
 	}
 	return ns === 0n ? undefined : ns;
+}
+
+/**
+ * An integer timestamp above 2^53 that `JSON.parse` already rounded: the
+ * body must be parsed again with `parseJsonExact` (`parseJsonEvents` does).
+ */
+export class InexactTimestampError extends MessageValidationError {
+	constructor(prefix: At, key: string, value: number) {
+		const where = typeof prefix === 'number' ? `[${prefix}].` : prefix === '' ? '' : `${prefix}.`;
+		super(`${where}${key}`, `${value} is above 2^53 and lost digits in JSON.parse: send it as a decimal string, or parse with parseJsonExact`);
+	}
 }
 
 function decodeMetadata(prefix: At, e: Record<string, unknown>): Metadata {
@@ -149,8 +179,13 @@ function decodeEnum(prefix: At, field: string, value: unknown, names: readonly s
 
 function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
 	const value = e['payload'];
-	const encodingKey = e['payload_encoding'] !== undefined ? 'payload_encoding' : 'payloadEncoding';
-	const encoding = e[encodingKey] ?? (typeof value === 'string' || value === undefined || value === null ? 'base64' : 'json');
+	let encodingKey = 'payload_encoding';
+	let given = e['payload_encoding'];
+	if (given === undefined) {
+		given = e['payloadEncoding'];
+		encodingKey = 'payloadEncoding';
+	}
+	const encoding = given ?? (typeof value === 'string' || value === undefined || value === null ? 'base64' : 'json');
 	if (encoding === 'json') return value === undefined ? EMPTY_PAYLOAD : Buffer.from(JSON.stringify(value), 'utf8');
 	if (encoding !== 'base64' && encoding !== 'utf8') {
 		fail(prefix, encodingKey, `must be base64, utf8 or json, got ${typeof encoding === 'string' ? JSON.stringify(encoding.slice(0, 40)) : describe(encoding)}`);
@@ -169,8 +204,12 @@ function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
 }
 
 function decodeRoute(prefix: At, e: Record<string, unknown>): readonly string[] {
-	const key = e['route_to'] !== undefined ? 'route_to' : 'routeTo';
-	const value = e[key];
+	let key = 'route_to';
+	let value = e['route_to'];
+	if (value === undefined) {
+		value = e['routeTo'];
+		key = 'routeTo';
+	}
 	if (value === undefined || value === null) return EMPTY_ROUTE;
 	if (!Array.isArray(value)) return fail(prefix, key, `must be an array of strings, got ${describe(value)}`);
 	if (value.length === 0) return EMPTY_ROUTE;
@@ -178,6 +217,18 @@ function decodeRoute(prefix: At, e: Record<string, unknown>): readonly string[] 
 		if (typeof value[i] !== 'string') fail(prefix, `${key}[${i}]`, `must be a string, got ${describe(value[i])}`);
 	}
 	return Object.freeze(value as string[]);
+}
+
+/** Whether `text` is an optional minus and 1 to 19 decimal digits (a candidate int64). */
+function isInt64Text(text: string): boolean {
+	const n = text.length;
+	let i = n > 0 && text.charCodeAt(0) === 0x2d ? 1 : 0;
+	if (n === i || n - i > 19) return false;
+	for (; i < n; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x30 || c > 0x39) return false;
+	}
+	return true;
 }
 
 /** Bytes a well-formed base64 text of this length decodes to; -1 when padding makes it impossible. */

@@ -47,7 +47,8 @@ export function parseJsonExact(text: string): unknown {
 /** Any timestamp key followed by `:` and an integer (a cheap native scan; false positives are fine). */
 const NUMERIC_TIMESTAMP = /"timestamp(?:_unix_ns|UnixNs)?"\s*:\s*-?\d/;
 
-function hasNumericTimestamp(text: string): boolean {
+/** Whether `text` may hold an integer timestamp that `JSON.parse` could round. @internal */
+export function hasNumericTimestamp(text: string): boolean {
 	return NUMERIC_TIMESTAMP.test(text);
 }
 

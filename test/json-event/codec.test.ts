@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fromJsonEvent, parseJsonExact, toJsonEvent, type PayloadEncoding } from '../../src/index.js';
+import { fromJsonEvent, JsonEventError, parseJsonEvents, parseJsonExact, toJsonEvent, type PayloadEncoding } from '../../src/index.js';
 import { decodeEventAt } from '../../src/json-event/decode.js';
 import { MessageValidationError } from '../../src/errors.js';
 import { createMessage, type Message } from '../../src/message/message.js';
@@ -112,5 +112,23 @@ describe('encodeEvent / decodeEvent', () => {
 			}),
 			{ numRuns: 1000 },
 		);
+	});
+});
+
+describe('parseJsonEvents', () => {
+	it('keeps an integer timestamp above 2^53 exact even when it first appears after 2 KiB', () => {
+		const filler = Array.from({ length: 40 }, (_, i) => `{"id":"s${i}","timestamp_unix_ns":"17642160001234567${String(i).padStart(2, '0')}"}`);
+		const body = `[${filler.join(',')},{"id":"late","timestamp_unix_ns":1764216000123456789}]`;
+		assert.ok(body.indexOf('"late"') > 2048);
+		const messages = parseJsonEvents(body, 'json');
+		assert.equal(messages.at(-1)!.timestamp, 1764216000123456789n);
+		assert.equal(messages[0]!.timestamp, 1764216000123456700n);
+		const ndjson = parseJsonEvents('{"id":"a"}\n{"id":"b","timestamp_unix_ns":9223372036854775807}\n', 'ndjson');
+		assert.equal(ndjson[1]!.timestamp, 9223372036854775807n);
+	});
+
+	it('rejects a timestamp written with an exponent instead of rounding it', () => {
+		assert.throws(() => parseJsonEvents('{"timestamp_unix_ns":1e+21}', 'json'), (e: unknown) => e instanceof JsonEventError && e.field === 'timestamp_unix_ns');
+		assert.throws(() => fromJsonEvent({ timestamp_unix_ns: 2 ** 60 }), /lost digits in JSON.parse/);
 	});
 });

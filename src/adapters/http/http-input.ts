@@ -11,6 +11,7 @@ import { deliverReply, sendReply, type IngestReply } from './ingest-result.js';
 import { listen, listening } from './listen.js';
 import { Replies } from './replies.js';
 import { matchRoute, rawMessage, requestSource, type Route } from './request-route.js';
+import { Withdrawal } from './withdrawal.js';
 
 type EventsRoute = Extract<Route, { kind: 'events' }>;
 
@@ -259,8 +260,8 @@ export class HttpInput implements Input {
 	 */
 	async #admit(sink: Sink, messages: Message[]): Promise<IngestReply> {
 		if (this.#o.ackAfterDelivery) return deliverReply(messages, await sink.deliverBatch(messages));
-		const withdraw = new AbortController();
-		const pending = sink.sendBatch(messages, { signal: withdraw.signal });
+		const withdraw = new Withdrawal();
+		const pending = sink.sendBatch(messages, { signal: withdraw });
 		const outcome = await this.#deadlines.wait(pending);
 		if (outcome !== TIMED_OUT) return sendReply(messages, outcome);
 		withdraw.abort(new Error(`the buffer stayed full for ${this.#o.backpressureTimeoutMs} ms`));
