@@ -8,9 +8,16 @@
  * @packageDocumentation
  */
 import { ConfigError } from '../errors.js';
+import { loadConfig } from './config.js';
 import { run } from './run.js';
 
 try {
+	const config = loadConfig(process.env);
+	if (config.grpcAddr === undefined && config.httpAddr === undefined) {
+		const error = new ConfigError('POLKU_GRPC_ADDR', 'is off and POLKU_HTTP_ADDR is not set: the gateway would have no input');
+		error.message = 'POLKU_GRPC_ADDR is off and POLKU_HTTP_ADDR is not set: the gateway would have no input';
+		throw error;
+	}
 	await run();
 } catch (error) {
 	const config = error instanceof ConfigError;

@@ -85,6 +85,13 @@ describe('polku-gateway (the command)', () => {
 		assert.deepEqual(g.stdout, []);
 	});
 
+	it('exits 2 when no input is configured', async () => {
+		const g = spawnGateway({ POLKU_GRPC_ADDR: 'off', POLKU_HTTP_ADDR: '' });
+		const { code } = await g.exited;
+		assert.equal(code, 2);
+		assert.match(JSON.stringify(g.logs), /POLKU_GRPC_ADDR is off and POLKU_HTTP_ADDR is not set/);
+	});
+
 	it('exits 1 when it cannot listen', async () => {
 		const blocker = createServer();
 		await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
