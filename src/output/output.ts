@@ -24,7 +24,9 @@ export interface Output {
 	/**
 	 * Sends one batch; resolve when the destination has it. `signal` aborts
 	 * when the hub gives up on this send (its `timeoutMs` passed, or `stop()`
-	 * reached its deadline): an output that can cancel its I/O should.
+	 * reached its deadline): an output that can cancel its I/O should. The hub
+	 * passes a signal only when `send` declares the parameter
+	 * (`send.length >= 2`), since making one costs microseconds.
 	 */
 	send(batch: readonly Message[], signal?: AbortSignal): Promise<void>;
 	/** Whether the destination is reachable; used by `hub.health()`. @default always healthy */

@@ -129,6 +129,23 @@ describe('WebhookOutput', () => {
 		}
 	});
 
+	it("aborts the request when the hub's signal aborts (the send was given up)", async () => {
+		const held: ServerResponse[] = [];
+		receiver.respond = (res) => held.push(res);
+		const out = new WebhookOutput({ url: receiver.url, timeoutMs: 60_000 });
+		try {
+			const controller = new AbortController();
+			const sending = out.send(messages, controller.signal);
+			while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+			controller.abort();
+			await assert.rejects(sending, (error: unknown) => error instanceof OutputError && /abandoned by the hub/.test(error.message));
+		} finally {
+			for (const res of held) res.end();
+			receiver.respond = (res) => res.writeHead(204).end();
+			await out.close();
+		}
+	});
+
 	it('fails when nothing listens', async () => {
 		const out = new WebhookOutput({ url: 'http://127.0.0.1:1/hook' });
 		await assert.rejects(out.send(messages), (error: unknown) => error instanceof OutputError && /ECONNREFUSED/.test(error.message));

@@ -106,14 +106,21 @@ export class WebhookOutput implements Output {
 		this.#request = https ? (httpsRequest as typeof httpRequest) : httpRequest;
 	}
 
-	/** POSTs one batch; rejects with an `OutputError` on a non-2xx status, a network error or a timeout. */
-	send(batch: readonly Message[]): Promise<void> {
+	/**
+	 * POSTs one batch; rejects with an `OutputError` on a non-2xx status, a
+	 * network error or a timeout. The request is aborted when `signal` aborts
+	 * (the hub gave up on the send).
+	 */
+	send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
 		const body = Buffer.from(this.#encode(batch), 'utf8');
 		return new Promise<void>((resolve, reject) => {
 			const abort = new AbortController();
 			const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
+			const giveUp = (): void => abort.abort();
+			signal?.addEventListener('abort', giveUp, { once: true });
 			const done = (error: OutputError | undefined): void => {
 				clearTimeout(timer);
+				signal?.removeEventListener('abort', giveUp);
 				this.#lastFailed = error !== undefined;
 				if (error === undefined) resolve();
 				else reject(error);
@@ -124,8 +131,8 @@ export class WebhookOutput implements Output {
 				(response) => this.#onResponse(response, done),
 			);
 			request.on('error', (error: Error) => {
-				const timedOut = abort.signal.aborted;
-				done(new OutputError(this.name, timedOut ? `POST ${this.#url.origin} timed out after ${this.#timeoutMs} ms` : `POST ${this.#url.origin} failed: ${error.message}`, { cause: error }));
+				const why = signal?.aborted === true ? 'was abandoned by the hub' : abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : `failed: ${error.message}`;
+				done(new OutputError(this.name, `POST ${this.#url.origin} ${why}`, { cause: error }));
 			});
 			request.end(body);
 		});
