@@ -7,6 +7,12 @@ import type { Message } from '../message/message.js';
  * the overflow policy) without delaying the others. Each slot carries a route
  * mask (one bit per reader) and, for `deliver()`, a tracker `K`.
  *
+ * A reader may also have a limit: when more than that many messages wait for
+ * it, its oldest are dropped from its view in one go, down to 7/8 of the
+ * limit (so a stalled output never holds more than its limit, and the
+ * dropping costs once per limit/8 messages rather than once per message). Every message dropped from a reader's view, by a limit
+ * or by {@link FanoutBuffer.evictOldest}, is reported to `evicted`.
+ *
  * Sequence numbers grow without bound (2^53 messages is centuries at 10 M/s);
  * a sequence's slot is `seq % capacity`.
  */
@@ -20,13 +26,21 @@ export class FanoutBuffer<K> {
 	readonly #cursor: number[];
 	readonly #pending: number[];
 	readonly #routed: number[];
+	readonly #limits: number[];
+	readonly #evicted: (reader: number, message: Message, key: K | undefined) => void;
 	#head = 0;
 	#tail = 0;
 	#keyed = 0;
 
-	constructor(capacity: number, readers: number) {
+	/**
+	 * @param limits - Per reader, the most messages that may wait for it. @default capacity
+	 * @param evicted - Told of each message dropped from a reader's view.
+	 */
+	constructor(capacity: number, readers: number, evicted: (reader: number, message: Message, key: K | undefined) => void = () => {}, limits?: readonly number[]) {
 		this.capacity = capacity;
 		this.readers = readers;
+		this.#evicted = evicted;
+		this.#limits = Array.from({ length: readers }, (_, r) => limits?.[r] ?? capacity);
 		this.words = Math.max(1, Math.ceil(readers / 32));
 		this.#slots = new Array<Message | undefined>(capacity).fill(undefined);
 		this.#keys = new Array<K | undefined>(capacity).fill(undefined);
@@ -70,19 +84,45 @@ export class FanoutBuffer<K> {
 		}
 		const words = this.words;
 		const base = slot * words;
+		let over = -1;
 		for (let w = 0; w < words; w++) {
 			let bits = route[w]!;
 			this.#routes[base + w] = bits;
 			while (bits !== 0) {
 				const low = bits & -bits;
 				const reader = w * 32 + 31 - Math.clz32(low);
-				if (this.#pending[reader]!++ === 0) this.#cursor[reader] = seq;
+				const pending = this.#pending[reader]!++;
+				if (pending === 0) this.#cursor[reader] = seq;
+				else if (pending === this.#limits[reader]) over = reader;
 				this.#routed[reader]!++;
 				bits ^= low;
 			}
 		}
 		this.#tail = seq + 1;
+		if (over !== -1) this.#overLimit(route);
 		return true;
+	}
+
+	/** Drops the oldest messages of every reader in `route` that is now over its limit, down to 7/8 of it. */
+	#overLimit(route: Uint32Array): void {
+		for (let reader = 0; reader < this.readers; reader++) {
+			const limit = this.#limits[reader]!;
+			const pending = this.#pending[reader]!;
+			if ((route[reader >> 5]! & (1 << (reader & 31))) === 0 || pending <= limit) continue;
+			const keep = Math.max(1, limit - (limit >> 3));
+			const bit = 1 << (reader & 31);
+			const offset = reader >> 5;
+			let seq = this.#cursor[reader]!;
+			for (let drop = pending - keep; drop > 0; seq++) {
+				const slot = seq % this.capacity;
+				if ((this.#routes[slot * this.words + offset]! & bit) === 0) continue;
+				this.#evicted(reader, this.#slots[slot]!, this.#keys[slot]);
+				drop--;
+			}
+			this.#pending[reader] = keep;
+			this.#cursor[reader] = this.#nextRouted(reader, seq);
+		}
+		this.#advanceHead();
 	}
 
 	/**
@@ -98,16 +138,18 @@ export class FanoutBuffer<K> {
 		const bit = 1 << (reader & 31);
 		const words = this.words;
 		const keyed = this.#keyed > 0 && keysInto !== undefined;
+		const capacity = this.capacity;
 		let seq = this.#cursor[reader]!;
+		let slot = seq % capacity;
 		let taken = 0;
 		while (taken < n) {
-			const slot = seq % this.capacity;
 			if ((this.#routes[slot * words + word]! & bit) !== 0) {
 				into.push(this.#slots[slot]!);
 				if (keyed) keysInto.push(this.#keys[slot]);
 				taken++;
 			}
 			seq++;
+			if (++slot === capacity) slot = 0;
 		}
 		const left = pending - taken;
 		this.#pending[reader] = left;
@@ -130,12 +172,13 @@ export class FanoutBuffer<K> {
 	}
 
 	/**
-	 * Frees the oldest slot. Calls `dropped(reader, message, key)` for each
-	 * reader that still had it routed and untaken (the lagging outputs).
-	 * Returns false if the buffer is empty. Every reader's cursor rests on its
-	 * next routed message, so the oldest slot is always held by a reader.
+	 * Frees the oldest slot, dropping it from the view of each reader that
+	 * still had it routed and untaken (the lagging outputs; each is reported
+	 * to `evicted`). Returns false if the buffer is empty. Every reader's
+	 * cursor rests on its next routed message, so the oldest slot is always
+	 * held by a reader.
 	 */
-	evictOldest(dropped: (reader: number, message: Message, key: K | undefined) => void): boolean {
+	evictOldest(): boolean {
 		const seq = this.#head;
 		if (seq === this.#tail) return false;
 		const slot = seq % this.capacity;
@@ -147,7 +190,7 @@ export class FanoutBuffer<K> {
 			if ((this.#routes[base + (reader >> 5)]! & (1 << (reader & 31))) !== 0) {
 				const left = --this.#pending[reader]!;
 				this.#cursor[reader] = left === 0 ? this.#tail : this.#nextRouted(reader, seq + 1);
-				dropped(reader, message, key);
+				this.#evicted(reader, message, key);
 			}
 		}
 		this.#advanceHead();

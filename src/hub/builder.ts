@@ -112,7 +112,7 @@ export class HubBuilder {
 	 * (whose `deadLetter` option names it) finally failed, never broadcast or
 	 * routed traffic. Its own failures are dropped with reason `output-failed`.
 	 */
-	deadLetter(output: Output, options: Omit<OutputOptions, 'deadLetter'> = {}): this {
+	deadLetter(output: Output, options: Omit<OutputOptions, 'deadLetter' | 'maxPending'> = {}): this {
 		this.#outputs.push({ output, options, deadLetter: true });
 		return this;
 	}
@@ -148,14 +148,19 @@ export class HubBuilder {
 			if (names.has(name)) throw new ConfigError(`output "${name}"`, 'duplicate output name');
 			names.add(name);
 			const field = `output "${name}"`;
-			const lane: LaneOptions = {
+			let lane: LaneOptions = {
 				batchSize: checkInteger(`${field}.batchSize`, options.batchSize ?? batchSize, 1, capacity),
 				flushInterval: checkNumber(`${field}.flushInterval`, options.flushInterval ?? flushInterval, 0, 2 ** 31 - 1),
 				retry: resolveRetry(`${field}.retry`, options.retry, retry),
 				deadLetter: (options as OutputOptions).deadLetter,
 				timeoutMs: options.timeoutMs === undefined ? undefined : checkNumber(`${field}.timeoutMs`, options.timeoutMs, 1, 2 ** 31 - 1),
 				circuitBreaker: checkCircuit(`${field}.circuitBreaker`, options.circuitBreaker),
+				maxPending: undefined,
 			};
+			if (options.maxPending !== undefined) {
+				if (deadLetter) throw new ConfigError(`${field}.maxPending`, 'does not apply to a dead-letter output (its queue is bounded by the capacity)');
+				lane = { ...lane, maxPending: checkInteger(`${field}.maxPending`, options.maxPending, lane.batchSize, capacity) };
+			}
 			if (lane.deadLetter !== undefined) {
 				if (deadLetter) throw new ConfigError(`${field}.deadLetter`, 'a dead-letter output cannot have a dead-letter output');
 				if (!deadLetterNames.has(lane.deadLetter)) {

@@ -126,7 +126,18 @@ export class Hub extends EventEmitter<HubEvents> {
 		this.#config = config;
 		this.#logger = config.logger;
 		const names = config.outputs.map((o) => o.output.name);
-		this.#buffer = new FanoutBuffer<Delivery>(config.bufferCapacity, names.length);
+		this.#buffer = new FanoutBuffer<Delivery>(
+			config.bufferCapacity,
+			names.length,
+			(reader, message, key) => {
+				// Dropped from one output's view: drop-oldest overflow, or the output's maxPending.
+				const lane = this.#lanes[reader]!;
+				lane.dropped.overflow++;
+				key?.fail('overflow', lane.name);
+				if (this.listenerCount('drop') > 0) ((this.#evicted ??= [])[reader] ??= []).push(message);
+			},
+			config.outputs.map((o) => o.options.maxPending ?? config.bufferCapacity),
+		);
 		this.#chain = new MiddlewareChain(config.middleware);
 		const host = this.#laneHost();
 		this.#lanes = config.outputs.map(
@@ -142,12 +153,6 @@ export class Hub extends EventEmitter<HubEvents> {
 			accepted: () => this.#schedulePump(),
 			finished: () => this.#checkDrained(),
 			dropped: (reason, messages, error) => this.#reportDrop(reason, messages, undefined, error),
-			evicted: (reader, message, key) => {
-				const lane = this.#lanes[reader]!;
-				lane.dropped.overflow++;
-				key?.fail('overflow', lane.name);
-				if (this.listenerCount('drop') > 0) ((this.#evicted ??= [])[reader] ??= []).push(message);
-			},
 		}, Math.max(...config.outputs.map((o) => o.options.batchSize)));
 		this.#inputs = config.inputs.map(({ input, restart }) => ({
 			input,

@@ -21,8 +21,6 @@ export interface IntakeHost {
 	finished(): void;
 	/** Messages were dropped before the buffer. */
 	dropped(reason: DropReason, messages: readonly Message[], error: Error | undefined): void;
-	/** drop-oldest evicted `message` from `reader`'s view. */
-	evicted(reader: number, message: Message, key: Delivery | undefined): void;
 }
 
 /** The state of one send / sendBatch / deliver / deliverBatch call. */
@@ -81,7 +79,6 @@ export class Intake {
 	readonly #yielded = new Set<Admission>();
 	readonly #slice: number;
 	#resumeScheduled = false;
-	#evict = (reader: number, message: Message, key: Delivery | undefined): void => this.#host.evicted(reader, message, key);
 
 	/**
 	 * @param slice - Most messages admitted in one go before yielding a
@@ -242,7 +239,7 @@ export class Intake {
 				this.#drop(adm, original, 'overflow', undefined);
 				return true;
 			}
-			buffer.evictOldest(this.#evict);
+			buffer.evictOldest();
 		}
 		const key = adm.group?.track(adm.index, original.id, this.#router.count(route));
 		buffer.push(message, route, key);

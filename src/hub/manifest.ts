@@ -46,6 +46,8 @@ export interface OutputManifest {
 	/** The dead-letter output this output's failures go to. */
 	readonly deadLetterOutput?: string;
 	readonly timeoutMs?: number;
+	/** See `OutputOptions.maxPending`. */
+	readonly maxPending?: number;
 	readonly circuitBreaker?: { readonly failureThreshold: number; readonly successThreshold: number; readonly openMs: number; readonly whenOpen: 'wait' | 'dead-letter' };
 }
 
@@ -82,6 +84,7 @@ export function buildManifest(
 				retry: retryOf(options.retry),
 				...(options.deadLetter === undefined ? {} : { deadLetterOutput: options.deadLetter }),
 				...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+				...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
 				...(cb === undefined
 					? {}
 					: {

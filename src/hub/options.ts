@@ -66,6 +66,16 @@ export interface OutputOptions {
 	readonly timeoutMs?: number;
 	/** Open a circuit after repeated failures (see {@link OutputCircuitOptions}). @default none */
 	readonly circuitBreaker?: OutputCircuitOptions;
+	/**
+	 * The most messages that may wait in the buffer for this output (at least
+	 * its batch size). When one more arrives, this output's oldest are dropped
+	 * from its view, down to 7/8 of `maxPending` (reason `overflow`, naming
+	 * it), whatever the overflow policy, so a stalled or slow low-priority
+	 * output can never hold more of the shared buffer than this, nor block the
+	 * senders under `block`.
+	 * @default the buffer capacity (no bound of its own)
+	 */
+	readonly maxPending?: number;
 }
 
 /**

@@ -59,6 +59,8 @@ export interface LaneOptions {
 	readonly deadLetter: string | undefined;
 	/** Time limit of one send, in ms. */
 	readonly timeoutMs: number | undefined;
+	/** Most messages that may wait for this output before its oldest are dropped. */
+	readonly maxPending: number | undefined;
 	readonly circuitBreaker: OutputCircuitOptions | undefined;
 }
 

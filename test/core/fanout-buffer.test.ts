@@ -36,16 +36,31 @@ describe('FanoutBuffer', () => {
 	});
 
 	it('evictOldest drops the head only from the readers still holding it', () => {
-		const buf = new FanoutBuffer<undefined>(2, 2);
+		const dropped: [number, string][] = [];
+		const buf = new FanoutBuffer<undefined>(2, 2, (reader, m) => dropped.push([reader, m.messageType]));
 		buf.push(msg(1), mask([0, 1], 1), undefined);
 		buf.push(msg(2), mask([0, 1], 1), undefined);
 		buf.take(0, 1, [], undefined); // reader 0 took message 1
-		const dropped: [number, string][] = [];
-		assert.ok(buf.evictOldest((reader, m) => dropped.push([reader, m.messageType])));
+		assert.ok(buf.evictOldest());
 		assert.deepEqual(dropped, [[1, '1']]);
 		assert.equal(buf.size, 1);
 		assert.equal(buf.pending(0), 1);
 		assert.equal(buf.pending(1), 1);
+	});
+
+	it('drops the oldest of a reader over its limit, down to 7/8 of it, from its view only', () => {
+		const dropped: [number, string][] = [];
+		const buf = new FanoutBuffer<undefined>(20, 2, (reader, m) => dropped.push([reader, m.messageType]), [8, 20]);
+		for (let i = 0; i < 9; i++) buf.push(msg(i), mask([0, 1], 1), undefined);
+		assert.deepEqual(dropped, [
+			[0, '0'],
+			[0, '1'],
+		]);
+		assert.equal(buf.pending(0), 7);
+		assert.equal(buf.pending(1), 9);
+		const out: Message[] = [];
+		buf.take(0, 10, out, undefined);
+		assert.deepEqual(out.map((m) => m.messageType), ['2', '3', '4', '5', '6', '7', '8']);
 	});
 
 	it('supports more than 32 readers', () => {
@@ -72,8 +87,9 @@ describe('FanoutBuffer', () => {
 			fc.record({ kind: fc.constant('clear' as const), reader }),
 		);
 		fc.assert(
-			fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 150 }), (capacity, ops) => {
-				const buf = new FanoutBuffer<number>(capacity, R);
+			fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 1, max: 8 }), { minLength: R, maxLength: R }), fc.array(op, { maxLength: 150 }), (capacity, limits, ops) => {
+				const evicted: [number, number][] = [];
+				const buf = new FanoutBuffer<number>(capacity, R, (r, _m, key) => evicted.push([r, key!]), limits);
 				// Model: each entry is [seq, readers still holding it].
 				const model: { seq: number; holders: Set<number> }[] = [];
 				const messages = new Map<number, Message>();
@@ -89,6 +105,19 @@ describe('FanoutBuffer', () => {
 						if (ok) {
 							messages.set(seq, m);
 							model.push({ seq, holders: new Set(o.readers) });
+							// A reader over its limit loses its oldest messages, down to 7/8 of the limit.
+							const expected: [number, number][] = [];
+							for (const r of [...o.readers].sort((a, b) => a - b)) {
+								const held = model.filter((e) => e.holders.has(r));
+								const limit = limits[r]!;
+								if (held.length > limit) {
+									for (const e of held.slice(0, held.length - Math.max(1, limit - (limit >> 3)))) {
+										e.holders.delete(r);
+										expected.push([r, e.seq]);
+									}
+								}
+							}
+							assert.deepEqual(evicted.splice(0), expected);
 							seq++;
 						}
 					} else if (o.kind === 'take') {
@@ -100,8 +129,8 @@ describe('FanoutBuffer', () => {
 						assert.deepEqual(out, expected.map((e) => messages.get(e.seq)));
 						assert.deepEqual(keys, expected.map((e) => e.seq));
 					} else if (o.kind === 'evict') {
-						const dropped: [number, number][] = [];
-						const did = buf.evictOldest((r, _m, key) => dropped.push([r, key!]));
+						const did = buf.evictOldest();
+						const dropped = evicted.splice(0);
 						assert.equal(did, model.length > 0);
 						if (model.length > 0) {
 							const head = model.shift()!;

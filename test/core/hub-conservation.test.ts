@@ -16,6 +16,8 @@ interface OutputSpec {
 	flushInterval: number;
 	attempts: number;
 	deadLetter: boolean;
+	/** maxPending as a fraction of the capacity (0 = none). */
+	lag: number;
 }
 
 interface Op {
@@ -39,6 +41,7 @@ const outputSpec: fc.Arbitrary<OutputSpec> = fc.record({
 	flushInterval: fc.integer({ min: 0, max: 20 }),
 	attempts: fc.integer({ min: 1, max: 3 }),
 	deadLetter: fc.boolean(),
+	lag: fc.constantFrom(0, 0, 0.3, 0.6),
 });
 
 const scenario = fc.record({
@@ -95,8 +98,10 @@ describe('Hub conservation (property)', () => {
 						},
 					});
 					sc.outputs.forEach((spec, i) => {
+						const batchSize = Math.min(spec.batchSize, capacity);
 						builder = builder.output(outputs[i]!, {
-							batchSize: Math.min(spec.batchSize, capacity),
+							batchSize,
+							...(spec.lag > 0 ? { maxPending: Math.max(batchSize, Math.floor(capacity * spec.lag)) } : {}),
 							flushInterval: spec.flushInterval,
 							retry: { attempts: spec.attempts, baseDelayMs: 2, maxDelayMs: 10 },
 							...(spec.deadLetter ? { deadLetter: 'dlq' } : {}),

@@ -115,6 +115,41 @@ describe('Hub isolation between outputs', () => {
 		assert.equal(late.dropped[0]!.reason, 'shutdown', 'after stop, shutdown wins');
 	});
 
+	it('maxPending: a stalled output keeps only its newest messages and never blocks the senders', async () => {
+		const input = new MemoryInput();
+		const stuck = new MemoryOutput('stuck').hang();
+		const fine = new MemoryOutput('fine');
+		const hub = Hub.builder()
+			.bufferCapacity(100)
+			.batchSize(5)
+			.flushInterval(0)
+			.overflow('block')
+			.input(input)
+			.output(stuck, { maxPending: 10 })
+			.output(fine)
+			.build();
+		const drops = recordDrops(hub);
+		await hub.start();
+		const outcome = await input.push(inits(500)); // far more than the buffer holds: it must not block
+		assert.equal(outcome.accepted, 500);
+		await fine.waitFor(500);
+		const s = hub.stats();
+		const pending = s.outputs['stuck']!.pending - 5; // 5 in flight
+		assert.ok(pending >= 9 && pending <= 10, `between 7/8 of maxPending and maxPending wait, got ${pending}`);
+		assert.equal(s.outputs['stuck']!.dropped.overflow, 495 - pending);
+		assert.ok(s.buffer.size <= 10);
+		assert.ok(drops.every((d) => d.reason === 'overflow' && d.output === 'stuck'));
+		assert.deepEqual(conservationErrors(s), []);
+		stuck.release();
+		await hub.stop();
+		assert.deepEqual(stuck.messages.map((m) => m.messageType), ['m0', 'm1', 'm2', 'm3', 'm4', ...inits(500).slice(500 - pending).map((m) => m.messageType)]);
+	});
+
+	it('maxPending must be between the batch size and the capacity, and is not for dead-letter outputs', () => {
+		assert.throws(() => Hub.builder().bufferCapacity(100).output(new MemoryOutput('o'), { batchSize: 10, maxPending: 9 }).build(), { field: 'output "o".maxPending' });
+		assert.throws(() => Hub.builder().bufferCapacity(100).output(new MemoryOutput('o'), { maxPending: 101 }).build(), { field: 'output "o".maxPending' });
+	});
+
 	it('drop-newest: new messages are dropped with reason overflow before the buffer', async () => {
 		const input = new MemoryInput();
 		const out = new MemoryOutput('out').hang();

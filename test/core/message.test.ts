@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { install } from '@sinonjs/fake-timers';
 import {
 	createIdGenerator,
 	createMessage,
@@ -117,6 +118,20 @@ describe('nowNanos', () => {
 		const ns = nowNanos();
 		const drift = Number(ns / 1_000_000n) - Date.now();
 		assert.ok(Math.abs(drift) <= 5, `drift ${drift} ms`);
+	});
+
+	it('follows the wall clock when it steps (re-checked at most once a second)', async () => {
+		await new Promise((r) => setTimeout(r, 1100)); // let the once-a-second check come due
+		const clock = install({ toFake: ['Date'], now: Date.now() + 3_600_000 });
+		try {
+			const ns = nowNanos();
+			const drift = Number(ns / 1_000_000n) - Date.now();
+			assert.ok(Math.abs(drift) <= 5, `drift ${drift} ms after the wall clock jumped an hour`);
+		} finally {
+			clock.uninstall();
+		}
+		await new Promise((r) => setTimeout(r, 1100));
+		assert.ok(Math.abs(Number(nowNanos() / 1_000_000n) - Date.now()) <= 5, 'and back');
 	});
 });
 

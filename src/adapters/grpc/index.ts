@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export { ACK_ERROR_CODES } from './acks.js';
 export { bearerToken } from './auth.js';
 export type { GrpcAck, GrpcAckError, GrpcAckStats } from './codec/ack.js';
-export { CLUSTER_KEY, OUTCOME_KEY, SEVERITY_KEY } from './codec/event.js';
+export { CLUSTER_KEY } from './codec/event.js';
 export type { GrpcComponentHealth, GrpcHealthReport, GrpcHealthResponse } from './codec/health.js';
 export { encodeIngestBatch, encodeIngestEvent, type IngestBatchFields, type IngestEventInit } from './codec/ingest.js';
 export type { EndpointState } from './endpoint.js';

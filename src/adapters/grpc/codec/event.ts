@@ -4,32 +4,11 @@ import { nextId } from '../../../message/id.js';
 import type { WireReader } from './reader.js';
 import { delimitedSize, stringFieldSize, stringValueSize, varint64Size, varintSize, type WireWriter } from './writer.js';
 import { EMPTY_METADATA, newMetadata } from '../../../message/metadata.js';
+import { EVENT_METADATA_KEYS } from '../../../json-event/fields.js';
 
-/**
- * Metadata key of a non-zero `Event.severity` inside polku (the number as a
- * decimal string); GrpcOutput turns it back into the enum field.
- *
- * @example
- * ```ts
- * import type { Message } from 'polku';
- * import { SEVERITY_KEY } from 'polku/grpc';
- *
- * const isError = (m: Message): boolean => Number(m.metadata[SEVERITY_KEY] ?? 0) >= 4; // ERROR, CRITICAL
- * ```
- */
-export const SEVERITY_KEY = 'polku.severity';
-/**
- * Metadata key of a non-zero `Event.outcome` inside polku (decimal string).
- *
- * @example
- * ```ts
- * import type { Message } from 'polku';
- * import { OUTCOME_KEY } from 'polku/grpc';
- *
- * const failed = (m: Message): boolean => m.metadata[OUTCOME_KEY] === '2'; // OUTCOME_FAILURE
- * ```
- */
-export const OUTCOME_KEY = 'polku.outcome';
+/** Where a non-zero `Event.severity` / `Event.outcome` travels inside polku (see `EVENT_METADATA_KEYS`). */
+const SEVERITY_KEY = EVENT_METADATA_KEYS.severity;
+const OUTCOME_KEY = EVENT_METADATA_KEYS.outcome;
 /**
  * Metadata key GrpcInput sets from a non-empty `IngestBatch.cluster` /
  * `IngestEvent.cluster` (an event's own value wins).
