@@ -57,5 +57,14 @@ export const OUTCOME_NAMES: readonly string[] = Object.freeze(['unspecified', 's
  */
 export type PayloadEncoding = 'base64' | 'utf8' | 'json';
 
-/** Every payload encoding, for validation. */
+/**
+ * Every payload encoding, for validating configuration.
+ *
+ * @example
+ * ```ts
+ * import { PAYLOAD_ENCODINGS, type PayloadEncoding } from 'polku';
+ *
+ * const isEncoding = (value: string): value is PayloadEncoding => (PAYLOAD_ENCODINGS as readonly string[]).includes(value);
+ * ```
+ */
 export const PAYLOAD_ENCODINGS: readonly PayloadEncoding[] = Object.freeze(['base64', 'utf8', 'json']);
