@@ -1,29 +1,24 @@
 import { EventEmitter } from 'eventemitter3';
 import { FanoutBuffer, readerView } from '../buffer/fanout-buffer.js';
-import { DeliveryError, HubStateError, MessageValidationError, toError, type DropReason } from '../errors.js';
-import type {
-	BatchOptions,
-	BatchOutcome,
-	DeliveryBatchOutcome,
-	DeliveryOutcome,
-	Input,
-	SendOutcome,
-	Sink,
-} from '../input/input.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { toMessage, type Message, type MessageLike } from '../message/message.js';
+import { HubStateError, toError, type DropReason } from '../errors.js';
+import { InputRunner } from '../input/input-runner.js';
+import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, DeliveryOutcome, Input, SendOutcome } from '../input/input.js';
+import type { Logger } from '../logger.js';
+import type { Message, MessageLike } from '../message/message.js';
 import { MiddlewareChain } from '../middleware/chain.js';
 import type { Middleware, MiddlewareContext } from '../middleware/middleware.js';
 import { DeadLetterQueue } from '../output/dead-letter.js';
 import { OutputLane, type LaneHost, type LaneOptions } from '../output/lane.js';
 import type { Output } from '../output/output.js';
 import { HubBuilder } from './builder.js';
-import { DeliveryGroup, type Delivery } from './delivery.js';
+import type { Delivery } from './delivery.js';
 import type { ErrorContext, HubEvents, StopEvent } from './events.js';
+import { probeOutput } from './health.js';
 import { Intake } from './intake.js';
 import { buildManifest, type PipelineManifest } from './manifest.js';
-import { backoffDelay, type OverflowPolicy, type ResolvedRetry } from './options.js';
+import type { OverflowPolicy, ResolvedRetry } from './options.js';
 import { Router } from './router.js';
+import { Sending, singleOutcome } from './sending.js';
 import type { HubHealth, HubState, HubStats, InputStats, OutputStats } from './stats.js';
 
 /**
@@ -52,16 +47,6 @@ export interface HubConfig {
 export interface StopOptions {
 	/** How long to drain before dropping what is left with reason `shutdown`. @default 10000 */
 	readonly timeoutMs?: number;
-}
-
-interface InputEntry {
-	readonly input: Input;
-	readonly restart: ResolvedRetry | undefined;
-	sent: number;
-	running: boolean;
-	failures: number;
-	restarts: number;
-	done: Promise<void>;
 }
 
 /**
@@ -109,7 +94,8 @@ export class Hub extends EventEmitter<HubEvents> {
 	readonly #intake: Intake;
 	readonly #lanes: readonly OutputLane[];
 	readonly #deadLetterLanes: ReadonlyMap<string, { lane: OutputLane; queue: DeadLetterQueue; parked: OutputLane[] }>;
-	readonly #inputs: readonly InputEntry[];
+	readonly #inputs: readonly InputRunner[];
+	readonly #sending: Sending;
 	readonly #abort = new AbortController();
 	#state: HubState = 'created';
 	#startedAt: number | undefined;
@@ -154,15 +140,12 @@ export class Hub extends EventEmitter<HubEvents> {
 			finished: () => this.#checkDrained(),
 			dropped: (reason, messages, error) => this.#reportDrop(reason, messages, undefined, error),
 		}, Math.max(...config.outputs.map((o) => o.options.batchSize)));
-		this.#inputs = config.inputs.map(({ input, restart }) => ({
-			input,
-			restart,
-			sent: 0,
-			running: false,
-			failures: 0,
-			restarts: 0,
-			done: Promise.resolve(),
-		}));
+		this.#inputs = config.inputs.map(({ input, restart }) => new InputRunner(input, restart));
+		this.#sending = new Sending(this.#intake, () =>
+			this.#state === 'created' || this.#state === 'starting'
+				? new HubStateError(`cannot send: the hub is ${this.#state}; await hub.start() first`)
+				: undefined,
+		);
 	}
 
 	/** The lifecycle state. */
@@ -198,7 +181,10 @@ export class Hub extends EventEmitter<HubEvents> {
 		}
 		this.#state = 'running';
 		this.#startedAt = performance.now();
-		for (const entry of this.#inputs) entry.done = this.#runInput(entry);
+		const signal = this.#abort.signal;
+		for (const runner of this.#inputs) {
+			runner.start(this.#sending.sink(runner, this.#buffer), signal, (error) => this.#error(error, { kind: 'input', name: runner.input.name }));
+		}
 		this.#logger.info({ inputs: this.#inputs.length, outputs: this.#lanes.length }, 'polku hub started');
 		this.#emit('start');
 	}
@@ -217,31 +203,29 @@ export class Hub extends EventEmitter<HubEvents> {
 
 	/** Sends one message into the pipeline (see {@link Sink.send}). Rejects if the hub was never started. */
 	send(message: MessageLike): Promise<SendOutcome> {
-		return this.#send(message, undefined);
+		return this.#sending.send(message, undefined);
 	}
 
 	/** Sends many messages for the cost of one call (see {@link Sink.sendBatch}). */
 	sendBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<BatchOutcome> {
-		return this.#sendBatch(messages, undefined, options);
+		return this.#sending.sendBatch(messages, undefined, options);
 	}
 
 	/** Resolves when every routed output confirmed the message; rejects with `DeliveryError` otherwise. */
 	deliver(message: MessageLike): Promise<DeliveryOutcome> {
-		return this.#deliver(message, undefined);
+		return this.#sending.deliver(message, undefined);
 	}
 
 	/** Batch form of {@link Hub.deliver}; resolves with the per-message failures. */
 	deliverBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<DeliveryBatchOutcome> {
-		return this.#deliverBatch(messages, undefined, options);
+		return this.#sending.deliverBatch(messages, undefined, options);
 	}
 
 	/** A snapshot of every counter. */
 	stats(): HubStats {
 		const intake = this.#intake;
 		const inputs: Record<string, InputStats> = {};
-		for (const e of this.#inputs) {
-			inputs[e.input.name] = { sent: e.sent, running: e.running, failures: e.failures, restarts: e.restarts };
-		}
+		for (const runner of this.#inputs) inputs[runner.input.name] = runner.stats();
 		const middleware: HubStats['middleware'] = Object.fromEntries(
 			this.#chain.names.map((name, i) => {
 				const s = this.#chain.stats[i]!;
@@ -249,7 +233,7 @@ export class Hub extends EventEmitter<HubEvents> {
 			}),
 		);
 		const outputs: Record<string, OutputStats> = {};
-		for (const lane of this.#allLanes()) outputs[lane.name] = laneStats(lane);
+		for (const lane of this.#allLanes()) outputs[lane.name] = lane.stats();
 		return {
 			state: this.#state,
 			uptimeMs: this.#startedAt === undefined ? 0 : (this.#stoppedAt ?? performance.now()) - this.#startedAt,
@@ -282,98 +266,16 @@ export class Hub extends EventEmitter<HubEvents> {
 	async health(options: { readonly timeoutMs?: number } = {}): Promise<HubHealth> {
 		const timeoutMs = options.timeoutMs ?? 2000;
 		const lanes = [...this.#allLanes()];
-		const results = await Promise.all(lanes.map((lane) => probe(lane.output, timeoutMs)));
+		const results = await Promise.all(lanes.map((lane) => probeOutput(lane.output, timeoutMs)));
 		const outputs = Object.fromEntries(lanes.map((lane, i) => [lane.name, results[i]!]));
 		return { healthy: this.#state === 'running' && results.every((r) => r.healthy), state: this.#state, outputs };
-	}
-
-	// ---- sending -------------------------------------------------------------
-
-	#send(value: MessageLike, entry: InputEntry | undefined): Promise<SendOutcome> {
-		const misuse = this.#misuse();
-		if (misuse !== undefined) return Promise.reject(misuse);
-		let message: Message;
-		try {
-			message = toMessage(value);
-		} catch (error) {
-			return Promise.reject(error);
-		}
-		if (entry !== undefined) entry.sent++;
-		return this.#intake.submit([message], 0, undefined).then((o) => singleOutcome(o, message.id));
-	}
-
-	#sendBatch(values: readonly MessageLike[], entry: InputEntry | undefined, options?: BatchOptions): Promise<BatchOutcome> {
-		const misuse = this.#misuse();
-		if (misuse !== undefined) return Promise.reject(misuse);
-		let messages: readonly Message[];
-		try {
-			messages = toMessages(values);
-		} catch (error) {
-			return Promise.reject(error);
-		}
-		if (entry !== undefined) entry.sent += messages.length;
-		return this.#intake.submit(messages, 0, undefined, options?.signal);
-	}
-
-	#deliver(value: MessageLike, entry: InputEntry | undefined): Promise<DeliveryOutcome> {
-		let message: Message;
-		try {
-			message = toMessage(value);
-		} catch (error) {
-			return Promise.reject(error);
-		}
-		return this.#deliverBatch([message], entry).then((o) => {
-			const failure = o.failed[0];
-			if (failure !== undefined) throw new DeliveryError(failure.reason, failure.output, failure.error);
-			return { status: o.delivered === 1 ? 'delivered' : 'filtered', id: message.id };
-		});
-	}
-
-	#deliverBatch(values: readonly MessageLike[], entry: InputEntry | undefined, options?: BatchOptions): Promise<DeliveryBatchOutcome> {
-		const misuse = this.#misuse();
-		if (misuse !== undefined) return Promise.reject(misuse);
-		let messages: readonly Message[];
-		try {
-			messages = toMessages(values);
-		} catch (error) {
-			return Promise.reject(error);
-		}
-		if (entry !== undefined) entry.sent += messages.length;
-		return new Promise((resolve) => {
-			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
-			void this.#intake.submit(messages, 0, group, options?.signal);
-		});
-	}
-
-	#misuse(): HubStateError | undefined {
-		if (this.#state === 'created' || this.#state === 'starting') {
-			return new HubStateError(`cannot send: the hub is ${this.#state}; await hub.start() first`);
-		}
-		return undefined;
-	}
-
-	#sink(entry: InputEntry): Sink {
-		const hub = this.#buffer;
-		return {
-			send: (m) => this.#send(m, entry),
-			sendBatch: (ms, options) => this.#sendBatch(ms, entry, options),
-			deliver: (m) => this.#deliver(m, entry),
-			deliverBatch: (ms, options) => this.#deliverBatch(ms, entry, options),
-			get bufferSize() {
-				return hub.size;
-			},
-			get bufferCapacity() {
-				return hub.capacity;
-			},
-		};
 	}
 
 	#middlewareContext(i: number): MiddlewareContext {
 		const stats = this.#chain.stats[i]!;
 		return {
 			emit: (message) => {
-				const misuse = this.#misuse();
-				if (misuse !== undefined && this.#state !== 'starting') return Promise.reject(misuse);
+				if (this.#state === 'created') return Promise.reject(new HubStateError('cannot emit: the hub is not started'));
 				return this.#intake.submit([message], i + 1, undefined).then((o) => singleOutcome(o, message.id));
 			},
 			count: (counter, n = 1) => {
@@ -382,31 +284,6 @@ export class Hub extends EventEmitter<HubEvents> {
 			signal: this.#abort.signal,
 			logger: this.#logger,
 		};
-	}
-
-	// ---- inputs --------------------------------------------------------------
-
-	async #runInput(entry: InputEntry): Promise<void> {
-		const signal = this.#abort.signal;
-		const sink = this.#sink(entry);
-		for (;;) {
-			entry.running = true;
-			try {
-				await entry.input.run(sink, signal);
-				return;
-			} catch (reason) {
-				const error = toError(reason);
-				entry.failures++;
-				this.#error(error, { kind: 'input', name: entry.input.name });
-				const restart = entry.restart;
-				if (restart === undefined || signal.aborted || entry.restarts >= restart.attempts) return;
-				entry.restarts++;
-				await abortableDelay(backoffDelay(entry.restarts, restart), signal);
-				if (signal.aborted) return;
-			} finally {
-				entry.running = false;
-			}
-		}
 	}
 
 	// ---- outputs -------------------------------------------------------------
@@ -583,79 +460,4 @@ export class Hub extends EventEmitter<HubEvents> {
 			if (event !== 'error') this.#error(toError(error), { kind: 'listener', name: event });
 		}
 	}
-}
-
-function laneStats(lane: OutputLane): OutputStats {
-	const d = lane.durations;
-	return {
-		deadLetter: lane.isDeadLetter,
-		state: lane.state,
-		...(lane.circuit === undefined ? {} : { circuit: lane.circuit }),
-		routed: lane.routed,
-		delivered: lane.delivered,
-		deadLettered: lane.deadLettered,
-		pending: lane.pending,
-		inFlight: lane.inFlight,
-		dropped: { ...lane.dropped },
-		batches: lane.batches,
-		failedSends: lane.failedSends,
-		retries: lane.retries,
-		sendDuration: { count: d.count, avgMs: d.count === 0 ? 0 : d.totalMs / d.count, maxMs: d.maxMs, lastMs: d.lastMs },
-	};
-}
-
-function singleOutcome(outcome: BatchOutcome, id: string): SendOutcome {
-	if (outcome.accepted === 1) return { status: 'accepted', id };
-	if (outcome.filtered === 1) return { status: 'filtered', id };
-	const drop = outcome.dropped[0]!;
-	return drop.error === undefined ? { status: 'dropped', id, reason: drop.reason } : { status: 'dropped', id, reason: drop.reason, error: drop.error };
-}
-
-/** Converts a batch, keeping the caller's array when it already holds only messages. */
-function toMessages(values: readonly MessageLike[]): readonly Message[] {
-	if (!Array.isArray(values)) throw new MessageValidationError('messages', 'must be an array');
-	let out: Message[] | undefined;
-	for (let i = 0; i < values.length; i++) {
-		let message: Message;
-		try {
-			message = toMessage(values[i]!);
-		} catch (error) {
-			if (error instanceof MessageValidationError) throw new MessageValidationError(`[${i}].${error.field}`, error.detail);
-			throw error;
-		}
-		if (out === undefined && message !== values[i]) out = values.slice(0, i) as Message[];
-		out?.push(message);
-	}
-	return out ?? (values as readonly Message[]);
-}
-
-async function probe(output: Output, timeoutMs: number): Promise<{ healthy: boolean; error?: string }> {
-	if (output.health === undefined) return { healthy: true };
-	let timer: NodeJS.Timeout | undefined;
-	try {
-		const healthy = await Promise.race([
-			Promise.resolve(output.health()),
-			new Promise<never>((_, reject) => {
-				timer = setTimeout(() => reject(new Error(`health() did not answer within ${timeoutMs} ms`)), timeoutMs);
-			}),
-		]);
-		return { healthy: healthy === true };
-	} catch (error) {
-		return { healthy: false, error: toError(error).message };
-	} finally {
-		clearTimeout(timer);
-	}
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise((resolve) => {
-		if (signal.aborted) return resolve();
-		const done = (): void => {
-			clearTimeout(timer);
-			signal.removeEventListener('abort', done);
-			resolve();
-		};
-		const timer = setTimeout(done, ms);
-		signal.addEventListener('abort', done, { once: true });
-	});
 }

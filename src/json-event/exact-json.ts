@@ -121,10 +121,6 @@ function skipSpace(text: string, i: number): number {
 	}
 }
 
-function isIntegerStart(c: number): boolean {
-	return c === MINUS || (c >= 0x30 && c <= 0x39);
-}
-
 /**
  * End of an integer literal (optional minus, digits) starting at `i`, or `i`
  * when there is none or the number continues with a fraction or exponent

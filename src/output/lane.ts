@@ -1,5 +1,6 @@
 import { CircuitOpenError, DROP_REASONS, PolkuError, SendTimeoutError, toError, type DropReason } from '../errors.js';
 import type { Delivery } from '../hub/delivery.js';
+import type { OutputStats } from '../hub/stats.js';
 import { backoffDelay, type ResolvedRetry } from '../hub/options.js';
 import type { Message } from '../message/message.js';
 import type { Output } from './output.js';
@@ -156,6 +157,26 @@ export class OutputLane {
 
 	get inFlight(): number {
 		return this.#batch?.length ?? 0;
+	}
+
+	/** This output's counters, as in `hub.stats().outputs`. */
+	stats(): OutputStats {
+		const d = this.durations;
+		return {
+			deadLetter: this.isDeadLetter,
+			state: this.#state,
+			...(this.#breaker === undefined ? {} : { circuit: this.#breaker.state }),
+			routed: this.routed,
+			delivered: this.delivered,
+			deadLettered: this.deadLettered,
+			pending: this.pending,
+			inFlight: this.inFlight,
+			dropped: { ...this.dropped },
+			batches: this.batches,
+			failedSends: this.failedSends,
+			retries: this.retries,
+			sendDuration: { count: d.count, avgMs: d.count === 0 ? 0 : d.totalMs / d.count, maxMs: d.maxMs, lastMs: d.lastMs },
+		};
 	}
 
 	/** Sends a batch if one is due, else arms the flush timer. */

@@ -151,7 +151,7 @@ describe('Hub.stop', () => {
 		hanging.close = () => new Promise(() => {});
 		const hub = Hub.builder().output(hanging).build();
 		const errors: string[] = [];
-		hub.on('error', (e, ctx) => errors.push(`${ctx.kind}:${ctx.name}`));
+		hub.on('error', (_error, ctx) => errors.push(`${ctx.kind}:${ctx.name}`));
 		await hub.start();
 		await hub.stop({ timeoutMs: 0 });
 		assert.deepEqual(errors, ['output:h']);

@@ -1,0 +1,125 @@
+import { DeliveryError, HubStateError, MessageValidationError } from '../errors.js';
+import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, DeliveryOutcome, SendOutcome, Sink } from '../input/input.js';
+import { toMessage, type Message, type MessageLike } from '../message/message.js';
+import { DeliveryGroup } from './delivery.js';
+import type { Intake } from './intake.js';
+
+/** Something that counts what an input sent (the hub's per-input stats). */
+export interface SentCounter {
+	sent: number;
+}
+
+/**
+ * The four ways into the pipeline (`send`, `sendBatch`, `deliver`,
+ * `deliverBatch`), shared by the hub's own methods and every input's sink:
+ * converts and validates, refuses misuse, then hands the messages to the
+ * intake.
+ */
+export class Sending {
+	readonly #intake: Intake;
+	readonly #misuse: () => HubStateError | undefined;
+
+	/** @param misuse - Why sending is not allowed now (the hub is not started), or `undefined`. */
+	constructor(intake: Intake, misuse: () => HubStateError | undefined) {
+		this.#intake = intake;
+		this.#misuse = misuse;
+	}
+
+	send(value: MessageLike, counter: SentCounter | undefined): Promise<SendOutcome> {
+		const misuse = this.#misuse();
+		if (misuse !== undefined) return Promise.reject(misuse);
+		let message: Message;
+		try {
+			message = toMessage(value);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+		if (counter !== undefined) counter.sent++;
+		return this.#intake.submit([message], 0, undefined).then((o) => singleOutcome(o, message.id));
+	}
+
+	sendBatch(values: readonly MessageLike[], counter: SentCounter | undefined, options?: BatchOptions): Promise<BatchOutcome> {
+		const misuse = this.#misuse();
+		if (misuse !== undefined) return Promise.reject(misuse);
+		let messages: readonly Message[];
+		try {
+			messages = toMessages(values);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+		if (counter !== undefined) counter.sent += messages.length;
+		return this.#intake.submit(messages, 0, undefined, options?.signal);
+	}
+
+	deliver(value: MessageLike, counter: SentCounter | undefined): Promise<DeliveryOutcome> {
+		let message: Message;
+		try {
+			message = toMessage(value);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+		return this.deliverBatch([message], counter).then((o) => {
+			const failure = o.failed[0];
+			if (failure !== undefined) throw new DeliveryError(failure.reason, failure.output, failure.error);
+			return { status: o.delivered === 1 ? 'delivered' : 'filtered', id: message.id };
+		});
+	}
+
+	deliverBatch(values: readonly MessageLike[], counter: SentCounter | undefined, options?: BatchOptions): Promise<DeliveryBatchOutcome> {
+		const misuse = this.#misuse();
+		if (misuse !== undefined) return Promise.reject(misuse);
+		let messages: readonly Message[];
+		try {
+			messages = toMessages(values);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+		if (counter !== undefined) counter.sent += messages.length;
+		return new Promise((resolve) => {
+			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
+			void this.#intake.submit(messages, 0, group, options?.signal);
+		});
+	}
+
+	/** A sink for one input, counting what it sends; buffer figures come from `buffer`. */
+	sink(counter: SentCounter, buffer: { readonly size: number; readonly capacity: number }): Sink {
+		return {
+			send: (m) => this.send(m, counter),
+			sendBatch: (ms, options) => this.sendBatch(ms, counter, options),
+			deliver: (m) => this.deliver(m, counter),
+			deliverBatch: (ms, options) => this.deliverBatch(ms, counter, options),
+			get bufferSize() {
+				return buffer.size;
+			},
+			get bufferCapacity() {
+				return buffer.capacity;
+			},
+		};
+	}
+}
+
+/** The `send()` outcome of a one-message admission. */
+export function singleOutcome(outcome: BatchOutcome, id: string): SendOutcome {
+	if (outcome.accepted === 1) return { status: 'accepted', id };
+	if (outcome.filtered === 1) return { status: 'filtered', id };
+	const drop = outcome.dropped[0]!;
+	return drop.error === undefined ? { status: 'dropped', id, reason: drop.reason } : { status: 'dropped', id, reason: drop.reason, error: drop.error };
+}
+
+/** Converts a batch, keeping the caller's array when it already holds only messages. */
+function toMessages(values: readonly MessageLike[]): readonly Message[] {
+	if (!Array.isArray(values)) throw new MessageValidationError('messages', 'must be an array');
+	let out: Message[] | undefined;
+	for (let i = 0; i < values.length; i++) {
+		let message: Message;
+		try {
+			message = toMessage(values[i]!);
+		} catch (error) {
+			if (error instanceof MessageValidationError) throw new MessageValidationError(`[${i}].${error.field}`, error.detail);
+			throw error;
+		}
+		if (out === undefined && message !== values[i]) out = values.slice(0, i) as Message[];
+		out?.push(message);
+	}
+	return out ?? (values as readonly Message[]);
+}
