@@ -39,15 +39,8 @@ export class Sending {
 	}
 
 	sendBatch(values: readonly MessageLike[], counter: SentCounter | undefined, options?: BatchOptions): Promise<BatchOutcome> {
-		const misuse = this.#misuse();
-		if (misuse !== undefined) return Promise.reject(misuse);
-		let messages: readonly Message[];
-		try {
-			messages = toMessages(values);
-		} catch (error) {
-			return Promise.reject(error);
-		}
-		if (counter !== undefined) counter.sent += messages.length;
+		const messages = this.#prepare(values, counter);
+		if (!Array.isArray(messages)) return messages as Promise<never>;
 		return this.#intake.submit(messages, 0, undefined, options?.signal);
 	}
 
@@ -66,6 +59,16 @@ export class Sending {
 	}
 
 	deliverBatch(values: readonly MessageLike[], counter: SentCounter | undefined, options?: BatchOptions): Promise<DeliveryBatchOutcome> {
+		const messages = this.#prepare(values, counter);
+		if (!Array.isArray(messages)) return messages as Promise<never>;
+		return new Promise((resolve) => {
+			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
+			void this.#intake.submit(messages, 0, group, options?.signal);
+		});
+	}
+
+	/** The batch as messages, counted for its input; or a rejection for misuse or a value that is not a message. */
+	#prepare(values: readonly MessageLike[], counter: SentCounter | undefined): readonly Message[] | Promise<never> {
 		const misuse = this.#misuse();
 		if (misuse !== undefined) return Promise.reject(misuse);
 		let messages: readonly Message[];
@@ -75,10 +78,7 @@ export class Sending {
 			return Promise.reject(error);
 		}
 		if (counter !== undefined) counter.sent += messages.length;
-		return new Promise((resolve) => {
-			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
-			void this.#intake.submit(messages, 0, group, options?.signal);
-		});
+		return messages;
 	}
 
 	/** A sink for one input, counting what it sends; buffer figures come from `buffer`. */
