@@ -3,6 +3,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMessage, Hub, RingBuffer, withMetadata, type Message, type MessageInit, type Middleware, type Output } from '../../src/index.js';
 import { MemoryInput } from '../../src/testing/index.js';
+import { ulid } from 'ulid';
 import { fmt, heapAfterGc, ratio, table } from './report.js';
 
 const TOTAL = Number(process.env.BENCH_CORE_MESSAGES ?? 2_000_000);
@@ -162,7 +163,36 @@ async function heapPerMessage(count: number, distinctPayloads: boolean): Promise
 	return result;
 }
 
+/** createMessage() per second, against the `ulid` package's default `ulid()` (one id per call, fresh randomness). */
+function messageCreation(): { create: number; ulid: number } {
+	const rate = (n: number, fn: (i: number) => unknown): number => {
+		for (let i = 0; i < 10_000; i++) fn(i);
+		const started = performance.now();
+		for (let i = 0; i < n; i++) fn(i);
+		return n / ((performance.now() - started) / 1000);
+	};
+	let best = { create: 0, ulid: 0 };
+	for (let round = 0; round < 3; round++) {
+		best = {
+			create: Math.max(best.create, rate(2_000_000, (i) => createMessage(init(i)))),
+			ulid: Math.max(best.ulid, rate(20_000, () => ulid())),
+		};
+	}
+	return best;
+}
+
 export async function run(): Promise<void> {
+	const created = messageCreation();
+	console.log('\n## message creation (createMessage with a 256-byte payload: monotonic ULID id, ns timestamp)');
+	table(
+		['what', 'per second', 'ratio'],
+		[
+			['createMessage()', fmt(created.create), ratio(created.create, created.ulid)],
+			["the ulid package's ulid() alone (baseline)", fmt(created.ulid), '1.00x'],
+		],
+	);
+	console.log(`target: ≥ 2,000,000 messages created per second (got ${fmt(created.create)})`);
+
 	console.log(`\n## core pipeline: ${fmt(TOTAL)} messages, 256-byte payloads, 2 sync middleware, batches of ${BATCH}, ${OUTPUTS} outputs`);
 	// Warm up every variant once, then measure alternately and keep each one's best of three.
 	await runPolku(200_000);
