@@ -12,7 +12,11 @@
  *   `reject(label)` (authentication, validation, rate limiting in drop mode);
  *   the error is a {@link RejectedError} carrying the label.
  * - `shutdown`: `stop()` reached its deadline while the message was still
- *   buffered, in flight or waiting for buffer space.
+ *   buffered, in flight or waiting for buffer space; or it was sent after
+ *   `stop()` began.
+ * - `invalid`: an input received something it could not turn into a message
+ *   (a poison message: undecodable bytes, a malformed envelope) and gave up on
+ *   it with `sink.dropInvalid()`; the message carries the raw bytes as payload.
  *
  * Filtering (a middleware returning `null`) is not a drop.
  *
@@ -23,7 +27,7 @@
  * const alertOn: ReadonlySet<DropReason> = new Set(['output-failed', 'shutdown']);
  * ```
  */
-export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'rejected' | 'shutdown';
+export type DropReason = 'overflow' | 'unroutable' | 'output-failed' | 'middleware-error' | 'rejected' | 'shutdown' | 'invalid';
 
 /**
  * Every drop reason, in a fixed order (useful for metrics and dashboards).
@@ -43,6 +47,7 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
 	'middleware-error',
 	'rejected',
 	'shutdown',
+	'invalid',
 ]);
 
 /**

@@ -18,6 +18,15 @@ export {
 	SendTimeoutError,
 	type DropReason,
 } from './errors.js';
+export {
+	ENVELOPE_HEADERS,
+	escapeHeaderValue,
+	fromEnvelopeHeaders,
+	toEnvelopeHeaders,
+	unescapeHeaderValue,
+	type EnvelopeDefaults,
+	type EnvelopeHeader,
+} from './envelope/headers.js';
 export { HubBuilder } from './hub/builder.js';
 export type { CircuitEvent, DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StopEvent } from './hub/events.js';
 export { Hub, type StopOptions } from './hub/hub.js';

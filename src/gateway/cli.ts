@@ -9,13 +9,15 @@
  */
 import { ConfigError } from '../errors.js';
 import { loadConfig } from './config.js';
+import { planPlugins } from './plugins/index.js';
 import { run } from './run.js';
 
 try {
 	const config = loadConfig(process.env);
-	if (config.grpcAddr === undefined && config.httpAddr === undefined) {
-		const error = new ConfigError('POLKU_GRPC_ADDR', 'is off and POLKU_HTTP_ADDR is not set: the gateway would have no input');
-		error.message = 'POLKU_GRPC_ADDR is off and POLKU_HTTP_ADDR is not set: the gateway would have no input';
+	const pluginInputs = planPlugins(process.env).flatMap((plan) => plan.inputs);
+	if (config.grpcAddr === undefined && config.httpAddr === undefined && pluginInputs.length === 0) {
+		const error = new ConfigError('POLKU_GRPC_ADDR', 'is off and no other input is configured: the gateway would have no input');
+		error.message = 'POLKU_GRPC_ADDR is off and no other input is configured (POLKU_HTTP_ADDR, a broker input): the gateway would have no input';
 		throw error;
 	}
 	await run();

@@ -1,7 +1,7 @@
-import { ConfigError } from '../errors.js';
 import type { OverflowPolicy } from '../hub/options.js';
-import { parseAddress } from '../adapters/http/address.js';
 import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../json-event/fields.js';
+import { address, endpoints, envError, integer, list, oneOf, url, value } from './env.js';
+import { PLUGINS } from './plugins/index.js';
 
 /**
  * Log levels, from most to least verbose; `silent` logs nothing.
@@ -75,8 +75,6 @@ export interface GatewayConfig {
 	readonly payloadEncoding: PayloadEncoding;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** The variables {@link loadConfig} reads. */
 const VARIABLES: readonly string[] = Object.freeze([
 	'POLKU_GRPC_ADDR',
@@ -110,7 +108,8 @@ const VARIABLES: readonly string[] = Object.freeze([
  * ```
  */
 export function unknownVariables(env: Readonly<Record<string, string | undefined>>): string[] {
-	return Object.keys(env).filter((key) => key.startsWith('POLKU_') && !VARIABLES.includes(key));
+	const known = new Set([...VARIABLES, ...PLUGINS.flatMap((p) => p.variables.map((v) => v.name))]);
+	return Object.keys(env).filter((key) => key.startsWith('POLKU_') && !known.has(key));
 }
 
 /**
@@ -158,87 +157,3 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 	};
 }
 
-/**
- * A `ConfigError` for an environment variable, worded for one line on stderr:
- * `message` is `VAR must …, got "value"`.
- */
-function envError(name: string, rule: string, got: string | undefined): ConfigError {
-	const error = new ConfigError(name, `${rule}, got ${JSON.stringify(got ?? '')}`);
-	error.message = `${name} ${rule}, got ${JSON.stringify(got ?? '')}`;
-	return error;
-}
-
-function value(env: Env, name: string): string | undefined {
-	const v = env[name]?.trim();
-	return v === undefined || v === '' ? undefined : v;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-	const raw = value(env, name);
-	if (raw === undefined) return fallback;
-	const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-	if (!(n >= min && n <= max)) {
-		const rule = min === 1 ? 'a positive integer' : 'a non-negative integer';
-		throw envError(name, `must be ${rule}${n > max ? ` no larger than ${max}` : ''}`, env[name]);
-	}
-	return n;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, caseInsensitive = false): T {
-	const raw = value(env, name);
-	if (raw === undefined) return fallback;
-	const v = caseInsensitive ? raw.toLowerCase() : raw;
-	if (!(allowed as readonly string[]).includes(v)) throw envError(name, `must be one of ${allowed.join('|')}`, env[name]);
-	return v as T;
-}
-
-function address(env: Env, name: string, fallback: string | undefined, emptyDisables: boolean): string | undefined {
-	const present = env[name] !== undefined;
-	const raw = value(env, name);
-	if (raw === undefined) return emptyDisables && present ? undefined : fallback;
-	if (raw.toLowerCase() === 'off') return undefined;
-	try {
-		parseAddress(raw, name);
-	} catch {
-		throw envError(name, 'must be host:port (port 0-65535, IPv6 in brackets) or off', env[name]);
-	}
-	return raw;
-}
-
-function list(env: Env, name: string): readonly string[] {
-	const raw = value(env, name);
-	if (raw === undefined) return [];
-	const items = raw.split(',').map((s) => s.trim());
-	if (items.some((s) => s === '')) throw envError(name, 'must be a comma-separated list without empty entries', env[name]);
-	return items;
-}
-
-const GRPC_TARGET = /^(?:dns|unix|unix-abstract|ipv4|ipv6|vsock):/;
-
-function endpoints(env: Env, name: string): readonly string[] {
-	const items = list(env, name);
-	for (const item of items) {
-		if (GRPC_TARGET.test(item)) continue;
-		try {
-			parseAddress(item, name);
-		} catch {
-			throw envError(name, `must be comma-separated host:port endpoints (bad entry ${JSON.stringify(item)})`, env[name]);
-		}
-	}
-	return items;
-}
-
-function url(env: Env, name: string): string | undefined {
-	const raw = value(env, name);
-	if (raw === undefined) return undefined;
-	let parsed: URL | undefined;
-	try {
-		parsed = new URL(raw);
-	} catch {
-		parsed = undefined;
-	}
-	if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-		throw envError(name, 'must be an absolute http(s) URL', env[name]);
-	}
-	return raw;
-}

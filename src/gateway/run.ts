@@ -10,6 +10,7 @@ import type { Output } from '../output/output.js';
 import { AdminServer } from './admin-server.js';
 import { loadConfig, unknownVariables, type GatewayConfig } from './config.js';
 import { createLogger, type GatewayLogger } from './logger.js';
+import { planPlugins } from './plugins/index.js';
 import { handleSignals } from './signals.js';
 import { StdoutOutput, type LineStream } from './stdout-output.js';
 
@@ -138,6 +139,7 @@ class GatewayBuilder extends HubBuilder {
 export async function run(configure?: GatewayConfigure, options: RunOptions = {}): Promise<Gateway> {
 	const env = options.env ?? process.env;
 	const config = loadConfig(env);
+	const plans = planPlugins(env);
 	const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
 	for (const name of unknownVariables(env)) logger.warn({ variable: name }, 'polku-gateway: unknown POLKU_ variable ignored');
 
@@ -154,6 +156,13 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 		builder.output(new WebhookOutput({ url: config.emitWebhookUrl, format: config.emitWebhookFormat, payloadEncoding: config.payloadEncoding, name: 'webhook' }));
 	}
 	await configure?.({ builder, config, logger });
+	const closers: (() => unknown)[] = [];
+	try {
+		for (const plan of plans) await plan.apply({ builder, logger, onStop: (close) => closers.push(close) });
+	} catch (error) {
+		await closeAll(closers, config.shutdownTimeoutMs, logger);
+		throw error;
+	}
 
 	const grpcInput =
 		options.grpcInput !== false && config.grpcAddr !== undefined
@@ -189,6 +198,7 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 			// signal handlers stay during the drain: a second signal exits at once
 			const event = await hub.stop({ timeoutMs: config.shutdownTimeoutMs });
 			await admin?.close();
+			await closeAll(closers, config.shutdownTimeoutMs, logger);
 			const lost = Object.values(hub.stats().dropped).reduce((a, b) => a + b, 0);
 			const fields = { ...event, droppedBeforeBuffer: lost };
 			if (event.drained) logger.info(fields, 'polku-gateway stopped');
@@ -221,6 +231,25 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 	);
 	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));
 	return { hub, config, logger, addresses, stop };
+}
+
+/** Runs the plugins' close hooks, newest first, each bounded by `timeoutMs`; failures are logged. */
+async function closeAll(closers: (() => unknown)[], timeoutMs: number, logger: GatewayLogger): Promise<void> {
+	for (const close of closers.splice(0).reverse()) {
+		let timer: NodeJS.Timeout | undefined;
+		try {
+			await Promise.race([
+				close(),
+				new Promise((_, reject) => {
+					timer = setTimeout(() => reject(new Error(`did not finish within ${timeoutMs} ms`)), Math.max(1000, timeoutMs));
+				}),
+			]);
+		} catch (error) {
+			logger.warn({ err: error }, 'polku-gateway: closing an adapter client failed');
+		} finally {
+			clearTimeout(timer);
+		}
+	}
 }
 
 function bound(address: string, port: number): string {

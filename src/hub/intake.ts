@@ -117,6 +117,13 @@ export class Intake {
 		});
 	}
 
+	/** Counts a poison message an input gave up on (drop reason `invalid`); it never enters the pipeline. */
+	invalid(message: Message, error: Error): void {
+		this.received++;
+		this.dropped.invalid++;
+		this.#host.dropped('invalid', [message], error);
+	}
+
 	/** Buffer space was freed: let waiting senders in (once per tick). */
 	spaceFreed(): void {
 		if (this.#waiters.length === 0 || this.#resumeScheduled) return;

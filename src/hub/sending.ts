@@ -1,4 +1,4 @@
-import { DeliveryError, HubStateError, MessageValidationError } from '../errors.js';
+import { DeliveryError, HubStateError, MessageValidationError, toError } from '../errors.js';
 import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, DeliveryOutcome, SendOutcome, Sink } from '../input/input.js';
 import { toMessage, type Message, type MessageLike } from '../message/message.js';
 import { DeliveryGroup } from './delivery.js';
@@ -7,6 +7,7 @@ import type { Intake } from './intake.js';
 /** Something that counts what an input sent (the hub's per-input stats). */
 export interface SentCounter {
 	sent: number;
+	invalid: number;
 }
 
 /**
@@ -81,6 +82,12 @@ export class Sending {
 		return messages;
 	}
 
+	dropInvalid(value: MessageLike, error: Error, counter: SentCounter | undefined): void {
+		const message = toMessage(value);
+		if (counter !== undefined) counter.invalid++;
+		this.#intake.invalid(message, error instanceof Error ? error : toError(error));
+	}
+
 	/** A sink for one input, counting what it sends; buffer figures come from `buffer`. */
 	sink(counter: SentCounter, buffer: { readonly size: number; readonly capacity: number }): Sink {
 		return {
@@ -88,6 +95,7 @@ export class Sending {
 			sendBatch: (ms, options) => this.sendBatch(ms, counter, options),
 			deliver: (m) => this.deliver(m, counter),
 			deliverBatch: (ms, options) => this.deliverBatch(ms, counter, options),
+			dropInvalid: (m, error) => this.dropInvalid(m, error, counter),
 			get bufferSize() {
 				return buffer.size;
 			},

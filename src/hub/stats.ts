@@ -71,6 +71,8 @@ export interface MiddlewareStats {
 export interface InputStats {
 	/** Messages the input handed to its sink. */
 	readonly sent: number;
+	/** Poison messages it gave up on (`sink.dropInvalid()`, drop reason `invalid`). */
+	readonly invalid: number;
 	/** Whether `run()` is executing. */
 	readonly running: boolean;
 	/** Times `run()` rejected. */

@@ -12,6 +12,7 @@ export class InputRunner {
 	readonly input: Input;
 	readonly #restart: ResolvedRetry | undefined;
 	sent = 0;
+	invalid = 0;
 	running = false;
 	failures = 0;
 	restarts = 0;
@@ -28,7 +29,7 @@ export class InputRunner {
 	}
 
 	stats(): InputStats {
-		return { sent: this.sent, running: this.running, failures: this.failures, restarts: this.restarts };
+		return { sent: this.sent, invalid: this.invalid, running: this.running, failures: this.failures, restarts: this.restarts };
 	}
 
 	async #run(sink: Sink, signal: AbortSignal, failed: (error: Error) => void): Promise<void> {

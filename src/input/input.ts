@@ -174,6 +174,26 @@ export interface Sink {
 	deliver(message: MessageLike): Promise<DeliveryOutcome>;
 	/** Batch form of `deliver`; resolves (never rejects for delivery failures) with per-message failures. */
 	deliverBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<DeliveryBatchOutcome>;
+	/**
+	 * Records a poison message: something the input received but cannot turn
+	 * into a message (undecodable bytes, a malformed envelope) and gives up on
+	 * (after acking, terminating or dead-lettering it at its source, so it is
+	 * not redelivered forever). Pass the raw bytes as the payload. The hub
+	 * counts it as received and dropped with reason `invalid` (also in this
+	 * input's `stats().inputs[name].invalid`), emits a `drop` event carrying it,
+	 * and logs it. It never enters the buffer.
+	 *
+	 * @example
+	 * ```ts
+	 * try {
+	 *   message = decode(raw);
+	 * } catch (error) {
+	 *   await source.terminate(raw);
+	 *   sink.dropInvalid({ source: 'orders-queue', messageType: 'polku.invalid', payload: raw.body }, error as Error);
+	 * }
+	 * ```
+	 */
+	dropInvalid(message: MessageLike, error: Error): void;
 	/** Messages in the buffer now. */
 	readonly bufferSize: number;
 	/** The buffer's capacity. */

@@ -49,6 +49,9 @@ export class FakeSink implements Sink {
 	deliver(): never {
 		throw new Error('HttpInput must use deliverBatch');
 	}
+	dropInvalid(): never {
+		throw new Error('HttpInput answers bad requests; it never drops them as invalid');
+	}
 	sendBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<BatchOutcome> {
 		this.sent.push(messages as Message[]);
 		return this.onSend(messages as Message[], options);

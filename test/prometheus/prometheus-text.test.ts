@@ -25,7 +25,7 @@ describe('prometheusText', () => {
 		assert.equal(v(doc, 'polku_messages_accepted_total'), 6);
 		assert.equal(v(doc, 'polku_messages_filtered_total'), 1);
 		assert.equal(v(doc, 'polku_messages_admitting'), 0);
-		const beforeBuffer = { overflow: 0, unroutable: 1, 'output-failed': 0, 'middleware-error': 1, rejected: 1, shutdown: 0 };
+		const beforeBuffer = { overflow: 0, unroutable: 1, 'output-failed': 0, 'middleware-error': 1, rejected: 1, shutdown: 0, invalid: 0 };
 		for (const reason of DROP_REASONS) assert.equal(v(doc, 'polku_messages_dropped_total', { reason, output: '' }), beforeBuffer[reason], reason);
 		for (const output of OUTPUTS) {
 			for (const reason of DROP_REASONS) {

@@ -35,6 +35,7 @@ const DEFAULT_MESSAGES: Readonly<Record<DropReason | 'dead-lettered', string>> =
 	rejected: 'rejected by a middleware',
 	shutdown: 'the hub shut down before accepting the event',
 	'dead-lettered': 'the event went to a dead-letter output instead of its destination',
+	invalid: 'the event could not be decoded',
 };
 
 const NO_ERRORS: readonly GrpcAckError[] = Object.freeze([]);

@@ -1,0 +1,18 @@
+import type { Env } from '../env.js';
+import type { GatewayPlan, GatewayPlugin } from './plugin.js';
+
+/**
+ * The adapters `polku-gateway` can configure from the environment, in the
+ * order they are applied. Each lives in its own file next to this one.
+ */
+export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([]);
+
+/** The plans of every configured plugin (throws the first `ConfigError`). */
+export function planPlugins(env: Env): GatewayPlan[] {
+	const plans: GatewayPlan[] = [];
+	for (const plugin of PLUGINS) {
+		const plan = plugin.plan(env);
+		if (plan !== undefined) plans.push(plan);
+	}
+	return plans;
+}
