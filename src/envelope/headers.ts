@@ -25,7 +25,7 @@ export const ENVELOPE_HEADERS = Object.freeze({
 	source: 'polku-source',
 	/** The message's `messageType`. */
 	type: 'polku-type',
-	/** `routeTo` as a JSON array of strings; absent when empty. */
+	/** `routeTo`, comma-separated (a comma inside a name is `%2C`); absent when empty. */
 	routeTo: 'polku-route-to',
 	/** Prefix of a metadata key that cannot travel as a header name of its own (percent-encoded after it). */
 	metadataPrefix: 'polku-meta-',
@@ -132,17 +132,6 @@ export function unescapeHeaderValue(value: string, field: string): string {
 	return out;
 }
 
-function parseRoute(text: string, field: string): readonly string[] {
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(text);
-	} catch {
-		parsed = undefined;
-	}
-	if (!Array.isArray(parsed) || !parsed.every((r) => typeof r === 'string')) throw new MessageValidationError(field, 'must be a JSON array of strings');
-	return parsed.length === 0 ? [] : Object.freeze(parsed as string[]);
-}
-
 /** The header name of a metadata key: the key itself when it is a plain token, else `polku-meta-` + its percent-encoded UTF-8. */
 function metadataHeaderName(key: string): string {
 	if (key.length <= MAX_PLAIN_NAME && TOKEN.test(key) && !key.toLowerCase().startsWith(RESERVED_PREFIX)) return key;
@@ -180,7 +169,7 @@ function metadataKeyOf(encoded: string, field: string): string {
  * | `polku-timestamp` | Unix ns as a decimal string (exact) |
  * | `polku-source` | `source` |
  * | `polku-type` | `messageType` |
- * | `polku-route-to` | `routeTo` as a JSON array, e.g. `["warehouse","audit"]` (absent when empty) |
+ * | `polku-route-to` | `routeTo`, comma-separated, e.g. `warehouse,audit` (a comma inside a name is `%2C`; absent when empty) |
  * | the metadata key | its value, for keys that are HTTP tokens not starting with `polku-` |
  * | `polku-meta-<key, %-encoded>` | its value, for every other key (`__proto__` travels as `__proto__`; `a b` as `polku-meta-a%20b`) |
  *
@@ -208,7 +197,7 @@ export function toEnvelopeHeaders(message: Message): EnvelopeHeader[] {
 		[ENVELOPE_HEADERS.type, escapeHeaderValue(message.messageType)],
 	];
 	if (message.routeTo.length > 0) {
-		headers.push([ENVELOPE_HEADERS.routeTo, escapeHeaderValue(JSON.stringify(message.routeTo))]);
+		headers.push([ENVELOPE_HEADERS.routeTo, message.routeTo.map((r) => escapeHeaderValue(r).replaceAll(',', '%2C')).join(',')]);
 	}
 	const metadata = message.metadata;
 	for (const key of Object.keys(metadata)) headers.push([metadataHeaderName(key), escapeHeaderValue(metadata[key]!)]);
@@ -295,7 +284,8 @@ export function fromEnvelopeHeaders(headers: Iterable<EnvelopeHeader>, payload: 
 				messageType = unescapeHeaderValue(raw, field);
 				break;
 			case ENVELOPE_HEADERS.routeTo:
-				routeTo = parseRoute(unescapeHeaderValue(raw, field), field);
+				// Present means at least one name (an empty routeTo is never written).
+				routeTo = Object.freeze(raw.split(',').map((r) => unescapeHeaderValue(r, field)));
 				break;
 			default:
 				if (lower.startsWith(ENVELOPE_HEADERS.metadataPrefix)) {

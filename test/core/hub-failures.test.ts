@@ -309,7 +309,7 @@ describe('Hub inputs and listeners', () => {
 		await hub.stop();
 		assert.deepEqual(errors, ['input:bad:cannot connect']);
 		assert.equal(out.messages.length, 1);
-		assert.deepEqual(hub.stats().inputs['bad'], { sent: 0, running: false, failures: 1, restarts: 0 });
+		assert.deepEqual(hub.stats().inputs['bad'], { sent: 0, invalid: 0, running: false, failures: 1, restarts: 0 });
 	});
 
 	it('restarts a failing input with backoff when asked', async () => {

@@ -25,7 +25,7 @@ describe('toEnvelopeHeaders / fromEnvelopeHeaders', () => {
 			['polku-timestamp', '1764216000123456789'],
 			['polku-source', 'shop'],
 			['polku-type', 'order.created'],
-			['polku-route-to', '["a","b"]'],
+			['polku-route-to', 'a,b'],
 			['tenant', 'acme'],
 		]);
 	});

@@ -85,7 +85,7 @@ describe('GrpcInput backpressure (block)', () => {
 				output.messages.map((m) => m.id),
 				Array.from({ length: BATCHES * PER_BATCH }, (_, i) => `blk-${Math.floor(i / PER_BATCH)}-${i % PER_BATCH}`),
 			);
-			assert.deepEqual(rig.hub.stats().dropped, { overflow: 0, unroutable: 0, 'output-failed': 0, 'middleware-error': 0, rejected: 0, shutdown: 0 });
+			assert.deepEqual(rig.hub.stats().dropped, { overflow: 0, unroutable: 0, 'output-failed': 0, 'middleware-error': 0, rejected: 0, shutdown: 0, invalid: 0 });
 		} finally {
 			await rig.close();
 		}
