@@ -1,4 +1,4 @@
-import { PolkuError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { HubBuilder } from '../../hub/builder.js';
 import type { Env } from '../env.js';
 import type { GatewayLogger } from '../logger.js';
@@ -55,9 +55,9 @@ export interface GatewayPlugin {
 }
 
 /**
- * Imports an optional peer dependency, or fails with a message naming the
- * package to install (`what` says which configuration needs it, e.g.
- * `POLKU_KAFKA_BROKERS`).
+ * Imports an optional peer dependency, or fails with a `ConfigError` (the
+ * command exits 2) naming the package to install; `what` is the variable that
+ * asked for it, e.g. `POLKU_KAFKA_BROKERS`.
  */
 export async function loadPeer<T>(pkg: string, what: string): Promise<T> {
 	try {
@@ -66,6 +66,8 @@ export async function loadPeer<T>(pkg: string, what: string): Promise<T> {
 		const code = (error as { code?: unknown }).code;
 		const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(pkg);
 		if (!missing) throw error;
-		throw new PolkuError('ERR_POLKU_GATEWAY_PEER', `${what} needs the package ${pkg}: npm i ${pkg}`, { cause: error });
+		const config = new ConfigError(what, `needs the package ${pkg}, which is not installed: npm i ${pkg}`);
+		config.message = `${what} needs the package ${pkg}, which is not installed: npm i ${pkg}`;
+		throw config;
 	}
 }
