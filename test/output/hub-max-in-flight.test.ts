@@ -9,17 +9,29 @@ class ConcurrentOutput implements Output {
 	maxRunning = 0;
 	calls = 0;
 	readonly received: Message[] = [];
+	readonly #timers: (() => void)[] = [];
 	constructor(
 		readonly name: string,
 		readonly ms: (call: number) => number,
 		readonly fail: (call: number) => boolean = () => false,
 	) {}
+	/** Ends every send still waiting (so a test leaves no timers behind). */
+	finishAll(): void {
+		for (const finish of this.#timers.splice(0)) finish();
+	}
+
 	async send(batch: readonly Message[]): Promise<void> {
 		const call = this.calls++;
 		this.running++;
 		this.maxRunning = Math.max(this.maxRunning, this.running);
 		try {
-			await new Promise((r) => setTimeout(r, this.ms(call)).unref());
+			await new Promise<void>((r) => {
+				const timer = setTimeout(r, this.ms(call));
+				this.#timers.push(() => {
+					clearTimeout(timer);
+					r();
+				});
+			});
 			if (this.fail(call)) throw new Error(`call ${call} failed`);
 			this.received.push(...batch);
 		} finally {
@@ -99,6 +111,7 @@ describe('OutputOptions.maxInFlight', () => {
 		assert.equal(s.inFlight, 0);
 		assert.equal(drops.filter((d) => d.reason === 'shutdown').reduce((n, d) => n + d.messages.length, 0), 40);
 		assert.deepEqual(conservationErrors(hub.stats()), []);
+		out.finishAll();
 	});
 
 	it('is validated', () => {
