@@ -40,6 +40,14 @@ export interface OtlpInputOptions {
 	readonly backpressureTimeoutMs?: number;
 	/** The `Retry-After` (seconds) of 429 and 503 responses. @default 1 */
 	readonly retryAfterSeconds?: number;
+	/**
+	 * Check the framing of every export request (well-formed protobuf whose
+	 * resource entries are field 1; a JSON object) and answer 400 when it is
+	 * not one. `false` carries any body of the two media types unchanged (and
+	 * skips the walk over the bytes).
+	 * @default true
+	 */
+	readonly validate?: boolean;
 	/** The messages' `source`. @default the input's name */
 	readonly source?: string;
 	/** Where the input logs refused requests (debug) and server trouble (warn / error). @default silent */
@@ -58,6 +66,7 @@ export interface ResolvedOtlpInputOptions {
 	readonly ackAfterDelivery: boolean;
 	readonly backpressureTimeoutMs: number;
 	readonly retryAfter: string;
+	readonly validate: boolean;
 	readonly source: string;
 	readonly logger: Logger;
 }
@@ -79,6 +88,8 @@ export function resolveOtlpInputOptions(options: OtlpInputOptions): ResolvedOtlp
 	}
 	const ack = options.ackAfterDelivery ?? false;
 	if (typeof ack !== 'boolean') throw new ConfigError(field('ackAfterDelivery'), `must be a boolean, got ${String(ack)}`);
+	const validate = options.validate ?? true;
+	if (typeof validate !== 'boolean') throw new ConfigError(field('validate'), `must be a boolean, got ${String(validate)}`);
 	const source = options.source ?? name;
 	if (typeof source !== 'string' || source === '') throw new ConfigError(field('source'), 'must be a non-empty string');
 	const logger = options.logger ?? silentLogger;
@@ -94,6 +105,7 @@ export function resolveOtlpInputOptions(options: OtlpInputOptions): ResolvedOtlp
 		ackAfterDelivery: ack,
 		backpressureTimeoutMs: checkNumber(field('backpressureTimeoutMs'), options.backpressureTimeoutMs ?? 5000, 0, 2 ** 31 - 1),
 		retryAfter: String(checkInteger(field('retryAfterSeconds'), options.retryAfterSeconds ?? 1, 0)),
+		validate,
 		source,
 		logger,
 	};

@@ -257,7 +257,7 @@ export class OtlpInput implements Input {
 				return replies.error(response, json, 400, `the body is not valid gzip (${(error as Error).message})`);
 			}
 		}
-		const problem = exportRequestProblem(body, json, signal);
+		const problem = this.#o.validate ? exportRequestProblem(body, json, signal) : undefined;
 		if (problem !== undefined) return replies.error(response, json, 400, problem);
 		const sink = this.#sink;
 		if (sink === undefined || this.#closing) return replies.unavailable(response, json);
