@@ -47,6 +47,7 @@ export class HttpPoster {
 
 	/** Resolves with any answer (every status); rejects with {@link PostFailure} when there is none. */
 	post(url: URL, body: Buffer, headers: OutgoingHttpHeaders, signal: AbortSignal | undefined): Promise<PostResult> {
+		if (signal?.aborted === true) return Promise.reject(new PostFailure('was abandoned by the hub', false, true, signal.reason));
 		return new Promise<PostResult>((resolve, reject) => {
 			const abort = new AbortController();
 			const timer = setTimeout(() => abort.abort(), this.#timeoutMs);

@@ -157,6 +157,10 @@ export class OtlpLogsOutput extends EventEmitter<OtlpLogsOutputEvents> implement
 
 	/** Sends one batch (one request per signal and encoding); rejects with {@link OtlpExportError}. */
 	async send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
+		if (signal?.aborted === true) {
+			const url = this.#o.urls.logs.href;
+			throw new OtlpExportError(this.name, 'logs', url, `the send was abandoned by the hub before it started`, true, undefined, undefined, signal.reason);
+		}
 		const requests = this.#requestsOf(batch);
 		const results = await Promise.allSettled(requests.map((request) => this.#post(request, signal)));
 		const failures: OtlpExportError[] = [];
