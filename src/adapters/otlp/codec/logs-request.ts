@@ -15,7 +15,18 @@ import { stringValueSize, varintSize, WireWriter } from '../../grpc/codec/writer
 import { severityOf } from '../severity.js';
 import { keyValueSize, stringKeyValueSize, writeFixed32, writeFixed64, writeKeyValue, writeStringKeyValue, type AttributeValue } from './wire.js';
 
-/** Attribute keys every log record gets, besides its metadata. */
+/**
+ * The attribute keys every log record of `OtlpLogsOutput` gets after its
+ * metadata: the message's id, source and type.
+ *
+ * @example
+ * ```ts
+ * import { LOG_ATTRIBUTES } from 'polku/otlp';
+ *
+ * // In a collector pipeline, or when reading records back:
+ * const id = record.attributes.find((a) => a.key === LOG_ATTRIBUTES.id)?.value.stringValue;
+ * ```
+ */
 export const LOG_ATTRIBUTES = Object.freeze({ id: 'polku.id', source: 'polku.source', type: 'polku.type' } as const);
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
