@@ -218,19 +218,20 @@ export class S3Output extends EventEmitter<S3OutputEvents> implements Output {
 		const source = Readable.from(encodeBody(batch, o.encoding, STREAM_CHUNK), { objectMode: false });
 		const ignore = (): void => {};
 		const body = o.gzip ? pipeline(source, createGzip({ level: o.gzipLevel }), count, ignore) : pipeline(source, count, ignore);
-		const upload = new lib.Upload({
-			client: o.client,
-			params: this.#params(key, batch.length, body),
-			partSize: o.partSizeBytes,
-			queueSize: o.partConcurrency,
-			leavePartsOnError: false,
-		});
-		const onAbort = (): void => void upload.abort().catch(ignore);
-		signal?.addEventListener('abort', onAbort, { once: true });
+		let onAbort: (() => void) | undefined;
 		try {
+			const upload = new lib.Upload({
+				client: o.client,
+				params: this.#params(key, batch.length, body),
+				partSize: o.partSizeBytes,
+				queueSize: o.partConcurrency,
+				leavePartsOnError: false,
+			});
+			onAbort = (): void => void upload.abort().catch(ignore);
+			signal?.addEventListener('abort', onAbort, { once: true });
 			await upload.done();
 		} finally {
-			signal?.removeEventListener('abort', onAbort);
+			if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
 			source.destroy();
 		}
 		return bytes;
