@@ -252,6 +252,25 @@ describe('OtlpInput', () => {
 		await lostHub.stop();
 	});
 
+	it('with ackAfterDelivery waits for buffer space at most backpressureTimeoutMs, then 503', async () => {
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => (release = resolve));
+		const stalled: Output = { name: 'stalled', send: () => held };
+		const { hub, port } = await start({ ackAfterDelivery: true, backpressureTimeoutMs: 50 }, stalled, { capacity: 1 });
+		const first = post(port, '/v1/logs', logsBody('1'), PB); // in flight, never confirmed until release
+		const second = post(port, '/v1/logs', logsBody('2'), PB); // fills the buffer
+		await new Promise((r) => setTimeout(r, 30));
+		const started = performance.now();
+		const refused = await post(port, '/v1/logs', logsBody('3'), PB);
+		assert.equal(refused.status, 503);
+		assert.equal(refused.headers['retry-after'], '1');
+		assert.ok(performance.now() - started < 2000);
+		release();
+		assert.equal((await first).status, 200);
+		assert.equal((await second).status, 200);
+		await hub.stop();
+	});
+
 	it('answers 503 once the hub stops', async () => {
 		const input = new OtlpInput({ address: '127.0.0.1:0' });
 		const hub = Hub.builder().input(input).output(new MemoryOutput()).build();

@@ -280,7 +280,20 @@ export class OtlpInput implements Input {
 	}
 
 	async #admit(sink: Sink, message: Message): Promise<Admission> {
-		if (this.#o.ackAfterDelivery) return delivered(await sink.deliverBatch([message]));
+		if (this.#o.ackAfterDelivery) {
+			// Buffer space is waited for at most backpressureTimeoutMs (aborting later, once admitted, changes nothing).
+			const withdraw = new Withdrawal();
+			const timer = setTimeout(() => withdraw.abort(new Error(`the buffer stayed full for ${this.#o.backpressureTimeoutMs} ms`)), this.#o.backpressureTimeoutMs);
+			try {
+				const outcome = delivered(await sink.deliverBatch([message], { signal: withdraw }));
+				if (withdraw.aborted && outcome.kind === 'retry' && outcome.status === 429) {
+					return { kind: 'retry', status: 503, message: `the buffer stayed full for ${this.#o.backpressureTimeoutMs} ms` };
+				}
+				return outcome;
+			} finally {
+				clearTimeout(timer);
+			}
+		}
 		const withdraw = new Withdrawal();
 		const pending = sink.sendBatch([message], { signal: withdraw });
 		const outcome = await this.#deadlines.wait(pending);
