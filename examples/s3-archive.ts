@@ -43,7 +43,7 @@ const hub = Hub.builder()
 	.input(input)
 	// Objects want to be big: one batch per object, written when full or after the interval (see the README for
 	// production settings; 500 here for the demo).
-	.output(archive, { batchSize: 500, flushInterval: 60_000, retry: { attempts: 5, retryable: s3Retryable } })
+	.output(archive, { batchSize: 500, flushInterval: 60_000, maxInFlight: 4, retry: { attempts: 5, retryable: s3Retryable } })
 	.build();
 await hub.start();
 

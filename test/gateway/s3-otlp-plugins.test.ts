@@ -99,6 +99,7 @@ describe('gateway plugins: s3', () => {
 		assert.equal(await field({ POLKU_S3_PREFIX: 'x/' }), 'POLKU_S3_PREFIX');
 		assert.equal(await field({ POLKU_S3_BUCKET: 'b', POLKU_BUFFER_CAPACITY: '100', POLKU_S3_BATCH_SIZE: '500' }), 'POLKU_S3_BATCH_SIZE');
 		assert.equal(await field({ POLKU_S3_BUCKET: 'b', POLKU_S3_KEY: '{yyyy}/{MM}.ndjson' }), 'POLKU_S3_KEY');
+		assert.equal(await field({ POLKU_S3_BUCKET: 'b', POLKU_S3_MAX_IN_FLIGHT: '0' }), 'POLKU_S3_MAX_IN_FLIGHT');
 	});
 
 	it('the command exits 2 naming @aws-sdk/client-s3 when it is not installed', async () => {

@@ -358,6 +358,34 @@ describe('OtlpLogsOutput', () => {
 		assert.equal(stats.delivered, 3);
 	});
 
+	it('in a hub with maxInFlight 4, requests overlap and each batch is retried on its own until accepted', async () => {
+		let open = 0;
+		let most = 0;
+		collector.respond = (res, _req, n) => {
+			open++;
+			most = Math.max(most, open);
+			setTimeout(() => {
+				open--;
+				res.writeHead(n % 4 === 0 ? 503 : 200).end();
+			}, 30);
+		};
+		const input = new MemoryInput();
+		const output = new OtlpLogsOutput({ endpoint: collector.endpoint });
+		const hub = Hub.builder()
+			.input(input)
+			.output(output, { batchSize: 50, flushInterval: 5, maxInFlight: 4, retry: { attempts: 5, baseDelayMs: 1, retryable: otlpRetryable } })
+			.build();
+		await hub.start();
+		const outcome = await input.deliver(Array.from({ length: 500 }, (_, i) => ({ source: 's', messageType: 't', payload: `m${i}` })));
+		await hub.stop();
+		assert.equal(outcome.delivered, 500);
+		assert.ok(most > 1 && most <= 4, `requests in flight at once: ${most}`);
+		const accepted = collector.requests.filter((_, i) => (i + 1) % 4 !== 0);
+		const bodies = accepted.flatMap((r) => decode(LogsRequest, r.body).resourceLogs[0].scopeLogs[0].logRecords.map((l: any) => l.body.stringValue));
+		assert.deepEqual(bodies.sort(), Array.from({ length: 500 }, (_, i) => `m${i}`).sort());
+		assert.equal(hub.stats().outputs['otlp']!.delivered, 500);
+	});
+
 	it('runs several sends at once', async () => {
 		const output = new OtlpLogsOutput({ endpoint: collector.endpoint });
 		await Promise.all(Array.from({ length: 8 }, (_, i) => output.send([createMessage({ source: 's', messageType: 't', payload: `batch ${i}` })])));

@@ -224,6 +224,46 @@ describe('S3Output', () => {
 		assert.equal(output.stats().objects, 8);
 	});
 
+	it('in a hub with maxInFlight 8, objects upload at once and every message lands exactly once, failed writes retried', async () => {
+		const bucket = await s3.bucket();
+		let inFlight = 0;
+		let most = 0;
+		let calls = 0;
+		// Slow writes (S3-like latency); every fifth write stores the object, then loses the answer.
+		const slow: S3ClientLike = {
+			async send(command, options) {
+				inFlight++;
+				most = Math.max(most, inFlight);
+				try {
+					await new Promise((r) => setTimeout(r, 40));
+					const result = await s3.client.send(command as PutObjectCommand, options as { abortSignal?: AbortSignal });
+					if (++calls % 5 === 0) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError' });
+					return result;
+				} finally {
+					inFlight--;
+				}
+			},
+		};
+		const input = new MemoryInput();
+		const output = new S3Output({ client: slow, bucket });
+		const hub = Hub.builder()
+			.bufferCapacity(4000)
+			.input(input)
+			.output(output, { batchSize: 100, flushInterval: 5, maxInFlight: 8, retry: { attempts: 5, baseDelayMs: 1, retryable: s3Retryable } })
+			.build();
+		await hub.start();
+		await Promise.all(Array.from({ length: 20 }, (_, b) => input.push(Array.from({ length: 100 }, (_, i) => ({ source: 's', messageType: 't', payload: String(b * 100 + i) })))));
+		await hub.stop();
+		assert.ok(most > 1 && most <= 8, `at most 8 writes at once, and more than one: ${most}`);
+		const objects = await s3.objects(bucket);
+		assert.equal(objects.length, 20, 'a retried batch overwrote its own object');
+		const seen = objects.flatMap((o) => parseJsonEvents(o.body, 'ndjson')).map((m) => Number(Buffer.from(m.payload).toString()));
+		assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i));
+		const stats = hub.stats().outputs['s3']!;
+		assert.equal(stats.delivered, 2000);
+		assert.ok(stats.retries >= 4);
+	});
+
 	it('in a hub, every message reaches exactly one object', async () => {
 		const bucket = await s3.bucket();
 		const input = new MemoryInput();

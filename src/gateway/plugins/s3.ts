@@ -44,11 +44,12 @@ export const s3Plugin: GatewayPlugin = {
 		{ name: 'POLKU_S3_COMPRESSION', description: 'none or gzip', default: 'none' },
 		{ name: 'POLKU_S3_BATCH_SIZE', description: 'Messages per object', default: '10000 (at most POLKU_BUFFER_CAPACITY)' },
 		{ name: 'POLKU_S3_FLUSH_INTERVAL_MS', description: 'Longest wait before a partial batch is written', default: '60000' },
+		{ name: 'POLKU_S3_MAX_IN_FLIGHT', description: 'Objects uploading at once (batches may complete out of order)', default: '4' },
 	],
 	plan(env) {
 		const bucket = value(env, 'POLKU_S3_BUCKET');
 		if (bucket === undefined) {
-			for (const name of ['POLKU_S3_PREFIX', 'POLKU_S3_KEY', 'POLKU_S3_ENDPOINT', 'POLKU_S3_FORMAT', 'POLKU_S3_COMPRESSION', 'POLKU_S3_BATCH_SIZE', 'POLKU_S3_FLUSH_INTERVAL_MS']) {
+			for (const name of ['POLKU_S3_PREFIX', 'POLKU_S3_KEY', 'POLKU_S3_ENDPOINT', 'POLKU_S3_FORMAT', 'POLKU_S3_COMPRESSION', 'POLKU_S3_BATCH_SIZE', 'POLKU_S3_FLUSH_INTERVAL_MS', 'POLKU_S3_MAX_IN_FLIGHT']) {
 				if (value(env, name) !== undefined) throw envError(name, 'needs POLKU_S3_BUCKET', env[name]);
 			}
 			return undefined;
@@ -60,6 +61,7 @@ export const s3Plugin: GatewayPlugin = {
 		const batchSize = integer(env, 'POLKU_S3_BATCH_SIZE', Math.min(10_000, capacity), 1, 2 ** 30);
 		if (batchSize > capacity) throw envError('POLKU_S3_BATCH_SIZE', `must be at most POLKU_BUFFER_CAPACITY (${capacity})`, env['POLKU_S3_BATCH_SIZE']);
 		const flushInterval = integer(env, 'POLKU_S3_FLUSH_INTERVAL_MS', 60_000, 0, 2 ** 31 - 1);
+		const maxInFlight = integer(env, 'POLKU_S3_MAX_IN_FLIGHT', 4, 1, 1024);
 		const prefix = value(env, 'POLKU_S3_PREFIX') ?? '';
 		const key = value(env, 'POLKU_S3_KEY');
 		const config = awsConfig(env, endpoint);
@@ -80,8 +82,8 @@ export const s3Plugin: GatewayPlugin = {
 					throw envError('POLKU_S3_KEY', (error as Error).message.replace(/^.*?\.key: /, ''), key);
 				}
 				output.on('object', (e) => logger.debug({ output: 's3', ...e }, 'polku-gateway: object written'));
-				builder.output(output, { batchSize, flushInterval, retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, retryable: s3Retryable } });
-				logger.info({ output: 's3', bucket, prefix, format, compression, endpoint: endpoint ?? 'aws', batchSize, flushIntervalMs: flushInterval }, 'polku-gateway: S3 output configured');
+				builder.output(output, { batchSize, flushInterval, maxInFlight, retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, retryable: s3Retryable } });
+				logger.info({ output: 's3', bucket, prefix, format, compression, endpoint: endpoint ?? 'aws', batchSize, flushIntervalMs: flushInterval, maxInFlight }, 'polku-gateway: S3 output configured');
 			},
 		};
 	},
