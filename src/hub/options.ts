@@ -35,7 +35,15 @@ export interface RetryOptions {
 	readonly maxDelayMs?: number;
 	/** 0 = exact delays; 1 = anywhere from 0 to the delay ("full jitter"). @default 0.2 */
 	readonly jitter?: number;
-	/** Whether an error is worth retrying; `false` goes straight to the dead letter / drop. @default () => true */
+	/**
+	 * Whether an error is worth retrying; `false` goes straight to the dead
+	 * letter / drop. By default every error is, except one carrying
+	 * `retryable: false` (a permanent failure, such as a 4xx from a
+	 * collector; polku's adapters mark theirs). An error with a numeric
+	 * `retryAfterMs` (an HTTP `Retry-After`) delays the next try at least that
+	 * long (at most 5 minutes).
+	 * @default (error) => error.retryable !== false
+	 */
 	readonly retryable?: (error: Error) => boolean;
 }
 

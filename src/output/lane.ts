@@ -394,15 +394,17 @@ export class OutputLane {
 		this.failedSends++;
 		const { retry } = this.options;
 		let retryable = flight.attempt < retry.attempts;
-		if (retryable && retry.retryable !== undefined) {
-			try {
-				retryable = retry.retryable(error);
-			} catch {
-				retryable = false;
-			}
+		if (retryable) {
+			if (retry.retryable !== undefined) {
+				try {
+					retryable = retry.retryable(error);
+				} catch {
+					retryable = false;
+				}
+			} else retryable = (error as { retryable?: unknown }).retryable !== false;
 		}
 		if (retryable) {
-			const delay = backoffDelay(flight.attempt, retry);
+			const delay = retryDelay(flight.attempt, retry, error);
 			this.retries++;
 			flight.state = 'retrying';
 			flight.retryTimer = setTimeout(() => this.#send(flight), delay);
@@ -479,4 +481,18 @@ export class OutputLane {
 		}
 		this.#closed = true;
 	}
+}
+
+/** The most a `retryAfterMs` on an error may delay the next try. */
+const MAX_RETRY_AFTER_MS = 300_000;
+
+/**
+ * The wait before the next try: the backoff, or longer when the error asks for
+ * it (`retryAfterMs`, e.g. from an HTTP `Retry-After`), up to 5 minutes.
+ */
+function retryDelay(attempt: number, retry: ResolvedRetry, error: Error): number {
+	const backoff = backoffDelay(attempt, retry);
+	const after = (error as { retryAfterMs?: unknown }).retryAfterMs;
+	if (typeof after !== 'number' || !(after > backoff)) return backoff;
+	return Math.min(after, MAX_RETRY_AFTER_MS);
 }
