@@ -98,9 +98,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 					const rig = await startRig(fixture, cleanup, 'conformance', new MemoryOutput('conformance-out'));
 					const sent = envelopeMessages();
 					await within(fixture.publish(sent), LIMITS.arrivalMs, `${name}: publish()`);
-					await eventually(() => countPresent(sent, rig.out.messages, key) === sent.length, LIMITS.arrivalMs, `${name}: every published message reaches the output`, () =>
-						rigDetail(rig),
-					);
+					await eventually(() => rig.out.messages.length >= sent.length, LIMITS.arrivalMs, `${name}: every published message reaches the output`, () => rigDetail(rig));
 					await sleep(200); // a duplicate right behind would show now
 					const m = match(sent, rig.out.messages, f.envelope);
 					assertComplete(m, sent, { duplicates: false, what: `${name}: round trip` });
