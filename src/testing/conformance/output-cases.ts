@@ -216,7 +216,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 				withFixture(harness, async (fixture) => {
 					const output = fixture.output;
 					const first = numberedMessages(20, 'close');
-					const second = numberedMessages(5, 'close-last');
+					const second = numberedMessages(25, 'close-last').slice(20); // payloads 20-24: distinct from the first 20 when matched by payload
 					await send(output, first);
 					await send(output, second);
 					if (output.close !== undefined) {
