@@ -64,9 +64,9 @@ function dropsOtherThan(rig: Rig, allowed: readonly string[]): string[] {
  * describe('MemoryQueueInput conformance', () => {
  *   const cases = inputConformance({
  *     name: 'memory-queue',
- *     features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 50, redeliveryMs: 300 },
+ *     features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 50, redeliveryMs: 1_000 },
  *     async setup() {
- *       const queue = new MemoryQueue({ ackWaitMs: 300 });
+ *       const queue = new MemoryQueue({ ackWaitMs: 1_000 });
  *       return {
  *         createInput: (name) => new MemoryQueueInput({ queue, name, prefetch: 50, nackDelayMs: 50 }),
  *         publish: async (messages) => queue.publishMessages(messages),

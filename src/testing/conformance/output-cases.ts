@@ -82,8 +82,9 @@ function checkReceived(harness: OutputHarness, sent: readonly Message[], receive
  * - `output envelope: …`: a batch of messages with hard envelopes (metadata
  *   keys such as `__proto__`, `constructor`, `a b`, `polku-id`, unicode; values
  *   with CR/LF, `%`, NUL; ids that are not ULIDs; ns timestamps above 2^53)
- *   reads back with every field exact. With `features.envelope` false, only
- *   the payload bytes are checked.
+ *   reads back with every field exact (`routeTo`, which names the outputs of
+ *   one hub, is not checked). With `features.envelope` false, only the payload
+ *   bytes are checked.
  * - `output payload: …`: empty, binary (non-UTF-8) and UTF-8 payloads, and
  *   one of min(1 MiB, `features.maxPayloadBytes`) bytes, arrive byte for byte.
  * - `output batches: …`: 10 000 messages through a real hub (batches of 500)
