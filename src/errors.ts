@@ -274,7 +274,23 @@ export class CircuitOpenError extends OutputError {
 	}
 }
 
-/** Turns anything thrown into an `Error` without losing it (the value is the `cause`). Never throws. */
+/**
+ * Turns anything thrown into an `Error` without losing it: an `Error` as it
+ * is, anything else as a {@link PolkuError} (`ERR_POLKU_NON_ERROR`) whose
+ * `cause` is the value. Never throws, whatever the value (a null-prototype
+ * object, a throwing `toString`).
+ *
+ * @example
+ * ```ts
+ * import { toError } from 'polku';
+ *
+ * try {
+ *   await client.publish(batch);
+ * } catch (thrown) {
+ *   logger.error({ err: toError(thrown) }, 'publish failed');
+ * }
+ * ```
+ */
 export function toError(value: unknown): Error {
 	if (value instanceof Error) return value;
 	return new PolkuError('ERR_POLKU_NON_ERROR', `non-error thrown: ${describeThrown(value)}`, { cause: value });

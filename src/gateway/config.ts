@@ -1,29 +1,8 @@
 import type { OverflowPolicy } from '../hub/options.js';
 import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../json-event/fields.js';
 import { address, endpoints, envError, integer, list, oneOf, url, value } from './env.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { PLUGINS } from './plugins/index.js';
-
-/**
- * Log levels, from most to least verbose; `silent` logs nothing.
- *
- * @example
- * ```ts
- * const level: LogLevel = 'debug';
- * ```
- */
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
-
-/**
- * Every log level, most verbose first.
- *
- * @example
- * ```ts
- * import { LOG_LEVELS } from 'polku/gateway';
- *
- * const verbose = LOG_LEVELS.indexOf('debug') <= LOG_LEVELS.indexOf('info'); // true
- * ```
- */
-export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'silent']);
 
 /**
  * The gateway's configuration, as read from the environment by

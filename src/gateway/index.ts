@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { LOG_LEVELS, loadConfig, unknownVariables, type GatewayConfig, type LogLevel } from './config.js';
-export { createLogger, type GatewayLogger, type LoggerOptions } from './logger.js';
+export { loadConfig, unknownVariables, type GatewayConfig } from './config.js';
+export { createLogger, LOG_LEVELS, type GatewayLogger, type LoggerOptions, type LogLevel } from './logger.js';
 export { run, type Gateway, type GatewayAddresses, type GatewayConfigure, type GatewayContext, type RunOptions } from './run.js';
 export { StdoutOutput, type LineStream, type StdoutOutputOptions } from './stdout-output.js';

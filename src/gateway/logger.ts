@@ -1,5 +1,26 @@
 import type { Logger } from '../logger.js';
-import { LOG_LEVELS, type LogLevel } from './config.js';
+
+/**
+ * Log levels, from most to least verbose; `silent` logs nothing.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = 'debug';
+ * ```
+ */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/**
+ * Every log level, most verbose first.
+ *
+ * @example
+ * ```ts
+ * import { LOG_LEVELS } from 'polku/gateway';
+ *
+ * const verbose = LOG_LEVELS.indexOf('debug') <= LOG_LEVELS.indexOf('info'); // true
+ * ```
+ */
+export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'silent']);
 
 /**
  * The gateway's logger: polku's {@link Logger} plus `trace`, filtered by level.

@@ -2,7 +2,7 @@ import { formatAddress, parseAddress } from '../adapters/http/address.js';
 import { HttpInput } from '../adapters/http/http-input.js';
 import { WebhookOutput } from '../adapters/http/webhook-output.js';
 import { PolkuError } from '../errors.js';
-import { HubBuilder } from '../hub/builder.js';
+import { HubBuilder } from '../hub/hub.js';
 import type { StopEvent } from '../hub/events.js';
 import type { Hub } from '../hub/hub.js';
 import type { OutputOptions } from '../hub/options.js';

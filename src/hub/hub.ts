@@ -3,39 +3,24 @@ import { FanoutBuffer, readerView } from '../buffer/fanout-buffer.js';
 import { HubStateError, toError, type DropReason } from '../errors.js';
 import { InputRunner } from '../input/input-runner.js';
 import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, DeliveryOutcome, Input, SendOutcome } from '../input/input.js';
-import type { Logger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 import type { Message, MessageLike } from '../message/message.js';
 import { MiddlewareChain } from '../middleware/chain.js';
 import type { Middleware, MiddlewareContext } from '../middleware/middleware.js';
 import { DeadLetterQueue } from '../output/dead-letter.js';
-import { OutputLane, type LaneHost, type LaneOptions } from '../output/lane.js';
+import { OutputLane, type LaneHost } from '../output/lane.js';
 import type { Output } from '../output/output.js';
-import { HubBuilder } from './builder.js';
+import { resolveHubConfig, type HubConfig } from './config.js';
 import type { Delivery } from './delivery.js';
 import type { ErrorContext, HubEvents, StopEvent } from './events.js';
 import { probeOutput } from './health.js';
 import { Intake } from './intake.js';
 import { buildManifest, type PipelineManifest } from './manifest.js';
-import type { OverflowPolicy, ResolvedRetry } from './options.js';
+import type { InputOptions, OutputOptions, OverflowPolicy, RetryOptions } from './options.js';
 import { Router } from './router.js';
 import { Sending } from './sending.js';
 import { DropLog } from './drop-log.js';
 import type { HubHealth, HubState, HubStats, InputStats, OutputStats } from './stats.js';
-
-/**
- * A validated hub configuration, as produced by `HubBuilder.build()`.
- *
- * @internal
- */
-export interface HubConfig {
-	readonly bufferCapacity: number;
-	readonly overflow: OverflowPolicy;
-	readonly inputs: readonly { readonly input: Input; readonly restart: ResolvedRetry | undefined }[];
-	readonly middleware: readonly Middleware[];
-	readonly outputs: readonly { readonly output: Output; readonly options: LaneOptions }[];
-	readonly deadLetters: readonly { readonly output: Output; readonly options: LaneOptions }[];
-	readonly logger: Logger;
-}
 
 /**
  * Options of `hub.stop()`.
@@ -578,4 +563,119 @@ function withDeadline(promise: Promise<unknown>, deadline: number): Promise<void
 			timer = setTimeout(resolve, ms);
 		}),
 	]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Fluent configuration of a {@link Hub}. Setters record values; `build()`
+ * validates everything and throws a {@link ConfigError} naming the first
+ * problem.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from 'polku';
+ *
+ * const hub = Hub.builder()
+ *   .bufferCapacity(100_000)
+ *   .batchSize(500)
+ *   .flushInterval(20)
+ *   .overflow('block')
+ *   .input(grpcInput)
+ *   .middleware(authMiddleware, enrichMiddleware)
+ *   .output(kafkaOutput, { retry: { attempts: 5 }, deadLetter: 'dlq' })
+ *   .output(webhookOutput, { batchSize: 50 })
+ *   .deadLetter(fileOutput)
+ *   .build();
+ * ```
+ */
+export class HubBuilder {
+	#bufferCapacity = 10_000;
+	#batchSize: number | undefined;
+	#flushInterval = 10;
+	#overflow: OverflowPolicy = 'block';
+	#retry: RetryOptions | false | undefined;
+	#logger: Logger = silentLogger;
+	readonly #inputs: { input: Input; options: InputOptions }[] = [];
+	readonly #middleware: Middleware[] = [];
+	readonly #outputs: { output: Output; options: OutputOptions; deadLetter: boolean }[] = [];
+
+	/** How many messages the buffer holds. @default 10000 */
+	bufferCapacity(capacity: number): this {
+		this.#bufferCapacity = capacity;
+		return this;
+	}
+
+	/** Default largest batch per output send. At most the buffer capacity. @default 100 (or the capacity, if smaller) */
+	batchSize(size: number): this {
+		this.#batchSize = size;
+		return this;
+	}
+
+	/** Default longest wait (ms) before a partial batch is sent; 0 sends at once. @default 10 */
+	flushInterval(ms: number): this {
+		this.#flushInterval = ms;
+		return this;
+	}
+
+	/** What to do when the buffer is full (see {@link OverflowPolicy}). @default 'block' */
+	overflow(policy: OverflowPolicy): this {
+		this.#overflow = policy;
+		return this;
+	}
+
+	/** Default retry policy of every output. @default { attempts: 3, baseDelayMs: 100, maxDelayMs: 10000, jitter: 0.2 } */
+	retry(options: RetryOptions | false): this {
+		this.#retry = options;
+		return this;
+	}
+
+	/** Where polku logs (silent by default). */
+	logger(logger: Logger): this {
+		this.#logger = logger;
+		return this;
+	}
+
+	/** Adds an input; its name must be unique among inputs. */
+	input(input: Input, options: InputOptions = {}): this {
+		this.#inputs.push({ input, options });
+		return this;
+	}
+
+	/** Appends middleware, run in the order added. */
+	middleware(...middleware: Middleware[]): this {
+		this.#middleware.push(...middleware);
+		return this;
+	}
+
+	/** Adds an output; receives every message with an empty `routeTo`, and those that name it. */
+	output(output: Output, options: OutputOptions = {}): this {
+		this.#outputs.push({ output, options, deadLetter: false });
+		return this;
+	}
+
+	/**
+	 * Adds a dead-letter output: it receives only batches that another output
+	 * (whose `deadLetter` option names it) finally failed, never broadcast or
+	 * routed traffic. Its own failures are dropped with reason `output-failed`.
+	 */
+	deadLetter(output: Output, options: Omit<OutputOptions, 'deadLetter' | 'maxPending'> = {}): this {
+		this.#outputs.push({ output, options, deadLetter: true });
+		return this;
+	}
+
+	/** Validates the configuration and creates the hub. */
+	build(): Hub {
+		return new Hub(
+			resolveHubConfig({
+				bufferCapacity: this.#bufferCapacity,
+				batchSize: this.#batchSize,
+				flushInterval: this.#flushInterval,
+				overflow: this.#overflow,
+				retry: this.#retry,
+				logger: this.#logger,
+				inputs: this.#inputs,
+				middleware: this.#middleware,
+				outputs: this.#outputs,
+			}),
+		);
+	}
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
-import type { OutputCircuitOptions } from '../output/lane.js';
+import { checkInteger, checkNumber } from '../option-checks.js';
+import type { CircuitBreakerOptions } from '../output/resilience/circuit-breaker.js';
 
 /**
  * What happens when the buffer is full.
@@ -126,6 +127,24 @@ export interface OutputOptions {
 }
 
 /**
+ * Circuit breaker settings of one output inside a hub.
+ *
+ * @example
+ * ```ts
+ * hub.output(webhook, { circuitBreaker: { failureThreshold: 5, openMs: 30_000, whenOpen: 'dead-letter' }, deadLetter: 'dlq' });
+ * ```
+ */
+export interface OutputCircuitOptions extends CircuitBreakerOptions {
+	/**
+	 * While the circuit is open: `wait` keeps batches in the buffer
+	 * (backpressure, then the overflow policy); `dead-letter` fails them at
+	 * once with `CircuitOpenError` (to the dead-letter output, else dropped as
+	 * `output-failed`). @default 'wait'
+	 */
+	readonly whenOpen?: 'wait' | 'dead-letter';
+}
+
+/**
  * Restart policy for an input whose `run()` rejects.
  *
  * @example
@@ -173,22 +192,6 @@ export const DEFAULT_RETRY: ResolvedRetry = Object.freeze({
 });
 
 export const NO_RETRY: ResolvedRetry = Object.freeze({ ...DEFAULT_RETRY, attempts: 1 });
-
-/** Throws `ConfigError` unless `value` is an integer in [min, max]. */
-export function checkInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-	if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-		const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
-		throw new ConfigError(field, `must be an integer ${range}, got ${String(value)}`);
-	}
-	return value;
-}
-
-/** Throws `ConfigError` unless `value` is a finite number in [min, max] (or Infinity when allowed). */
-export function checkNumber(field: string, value: unknown, min: number, max = Infinity, allowInfinity = false): number {
-	const ok = typeof value === 'number' && !Number.isNaN(value) && value >= min && value <= max && (allowInfinity || Number.isFinite(value));
-	if (!ok) throw new ConfigError(field, `must be a number in [${min}, ${max}], got ${String(value)}`);
-	return value;
-}
 
 /** Validates retry options and fills defaults from `base`. */
 export function resolveRetry(field: string, options: RetryOptions | false | undefined, base: ResolvedRetry): ResolvedRetry {

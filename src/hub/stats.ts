@@ -1,6 +1,19 @@
 import type { DropReason } from '../errors.js';
-import type { LaneState } from '../output/lane.js';
 import type { CircuitState } from '../output/resilience/circuit-breaker.js';
+
+/**
+ * What an output's lane is doing: `idle` (nothing in flight), `sending`,
+ * `retrying` (waiting for the next attempt, or for an open circuit),
+ * `parked` (waiting for room in its dead-letter queue), `closed` (after stop).
+ * With `maxInFlight` above 1 it is the most pressing state of its batches in
+ * flight (`parked`, then `retrying`, then `sending`).
+ *
+ * @example
+ * ```ts
+ * if (hub.stats().outputs['kafka']!.state === 'retrying') console.warn('kafka is struggling');
+ * ```
+ */
+export type LaneState = 'idle' | 'sending' | 'retrying' | 'parked' | 'closed';
 
 /**
  * One output's counters. For every output, at any moment:

@@ -82,5 +82,16 @@ export function createIdGenerator(): () => string {
 	};
 }
 
-/** The process-wide generator used by `createMessage`. */
+/**
+ * The next id of the process-wide monotonic ULID generator that
+ * `createMessage` uses (millions per second; see {@link createIdGenerator}).
+ * For inputs that build messages themselves.
+ *
+ * @example
+ * ```ts
+ * import { nextId } from 'polku';
+ *
+ * const id = nextId(); // '01J…', greater than every id before it in this process
+ * ```
+ */
 export const nextId: () => string = createIdGenerator();

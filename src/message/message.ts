@@ -1,22 +1,9 @@
 import { MessageValidationError } from '../errors.js';
 import { nowNanos } from './clock.js';
 import { nextId } from './id.js';
-import { EMPTY_METADATA, freezeMetadata, newMetadata } from './metadata.js';
+import { EMPTY_METADATA, freezeMetadata, newMetadata, type Metadata } from './metadata.js';
 
-/**
- * String-to-string message metadata (headers, context). Objects polku creates
- * inherit nothing (their prototype chain is one empty null-prototype object),
- * so keys such as `__proto__` or `constructor` are plain data. Iterate with
- * `Object.keys` / `Object.entries`; test with `Object.hasOwn`.
- *
- * @example
- * ```ts
- * import type { Metadata } from 'polku';
- *
- * const tenantOf = (metadata: Metadata): string | undefined => metadata['tenant'];
- * ```
- */
-export type Metadata = Readonly<Record<string, string>>;
+export type { Metadata } from './metadata.js';
 
 /**
  * The envelope every message travels in. Immutable: edit with

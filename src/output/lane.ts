@@ -1,10 +1,10 @@
 import { CircuitOpenError, DROP_REASONS, PolkuError, SendTimeoutError, toError, type DropReason } from '../errors.js';
 import type { Delivery } from '../hub/delivery.js';
-import type { OutputStats } from '../hub/stats.js';
-import { backoffDelay, type ResolvedRetry } from '../hub/options.js';
+import type { LaneState, OutputStats } from '../hub/stats.js';
+import { backoffDelay, type OutputCircuitOptions, type ResolvedRetry } from '../hub/options.js';
 import type { Message } from '../message/message.js';
 import type { Output } from './output.js';
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './resilience/circuit-breaker.js';
+import { CircuitBreaker, type CircuitState } from './resilience/circuit-breaker.js';
 
 /** Where a lane takes its messages from: its view of the hub buffer, or a dead-letter queue. */
 export interface LaneSource {
@@ -46,24 +46,6 @@ export interface LaneStall {
 	readonly maxPending: number;
 }
 
-/**
- * Circuit breaker settings of one output inside a hub.
- *
- * @example
- * ```ts
- * hub.output(webhook, { circuitBreaker: { failureThreshold: 5, openMs: 30_000, whenOpen: 'dead-letter' }, deadLetter: 'dlq' });
- * ```
- */
-export interface OutputCircuitOptions extends CircuitBreakerOptions {
-	/**
-	 * While the circuit is open: `wait` keeps batches in the buffer
-	 * (backpressure, then the overflow policy); `dead-letter` fails them at
-	 * once with `CircuitOpenError` (to the dead-letter output, else dropped as
-	 * `output-failed`). @default 'wait'
-	 */
-	readonly whenOpen?: 'wait' | 'dead-letter';
-}
-
 /** Resolved per-output settings. */
 export interface LaneOptions {
 	readonly batchSize: number;
@@ -88,20 +70,6 @@ export interface SendDurations {
 	maxMs: number;
 	lastMs: number;
 }
-
-/**
- * What an output's lane is doing: `idle` (nothing in flight), `sending`,
- * `retrying` (waiting for the next attempt, or for an open circuit),
- * `parked` (waiting for room in its dead-letter queue), `closed` (after stop).
- * With `maxInFlight` above 1 it is the most pressing state of its batches in
- * flight (`parked`, then `retrying`, then `sending`).
- *
- * @example
- * ```ts
- * if (hub.stats().outputs['kafka']!.state === 'retrying') console.warn('kafka is struggling');
- * ```
- */
-export type LaneState = 'idle' | 'sending' | 'retrying' | 'parked' | 'closed';
 
 /** One batch in flight: its messages, its attempts and their timers. */
 class Flight {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpInput, type HttpInputOptions } from '../../src/adapters/http/index.js';
-import type { HubBuilder } from '../../src/hub/builder.js';
+import type { HubBuilder } from '../../src/hub/hub.js';
 import { Hub } from '../../src/hub/hub.js';
 import { reject } from '../../src/middleware/middleware.js';
 import { MemoryOutput } from '../../src/testing/index.js';

@@ -1,6 +1,4 @@
-import { RejectedError, type DropReason } from '../../errors.js';
-import type { BatchDrop, BatchOutcome, DeliveryBatchOutcome, DeliveryFailure, Sink } from '../../input/input.js';
-import type { Message } from '../../message/message.js';
+import { RejectedError, type BatchDrop, type BatchOutcome, type DeliveryBatchOutcome, type DeliveryFailure, type DropReason, type Message, type Sink } from '../../index.js';
 import type { GrpcAck, GrpcAckError, GrpcAckStats } from './codec/ack.js';
 import type { DecodeFailure } from './codec/json-events.js';
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../index.js';
 import type { GrpcAuth, GrpcCallInfo } from './input-options.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();

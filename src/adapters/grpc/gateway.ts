@@ -1,5 +1,5 @@
 import { status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Sink } from '../../input/input.js';
+import type { Sink } from '../../index.js';
 import { ackFromDelivery, ackFromSend, ackFromSinkError } from './acks.js';
 import { checkAuth } from './auth.js';
 import type { GrpcAck } from './codec/ack.js';

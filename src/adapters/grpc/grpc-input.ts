@@ -1,6 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { PolkuError } from '../../errors.js';
-import type { Input, Sink } from '../../input/input.js';
+import { PolkuError, type Input, type Sink } from '../../index.js';
 import { applyFlowControlWindow } from './flow-control.js';
 import { Gateway } from './gateway.js';
 import { resolveInputOptions, type GrpcInputOptions, type ResolvedGrpcInputOptions } from './input-options.js';

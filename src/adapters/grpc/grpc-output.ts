@@ -1,5 +1,4 @@
-import type { Message } from '../../message/message.js';
-import type { Output } from '../../output/output.js';
+import type { Message, Output } from '../../index.js';
 import { encodeIngestBatch } from './codec/ingest.js';
 import { Endpoint, type EndpointState } from './endpoint.js';
 import { DownstreamRejectedError, EndpointsUnavailableError } from './output-errors.js';

@@ -1,4 +1,4 @@
-import type { Hub } from '../../hub/hub.js';
+import type { Hub } from '../../index.js';
 import type { GrpcComponentHealth, GrpcHealthReport } from './codec/health.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { Metadata, Server, ServerCredentials, ServerOptions } from '@grpc/grpc-js';
-import { ConfigError } from '../../errors.js';
-import { checkInteger } from '../../hub/options.js';
+import { checkInteger, ConfigError } from '../../index.js';
 import type { GrpcHealthReport } from './codec/health.js';
 
 /**

@@ -1,4 +1,4 @@
-import { OutputError } from '../../errors.js';
+import { OutputError } from '../../index.js';
 import type { GrpcAckError } from './codec/ack.js';
 
 /**

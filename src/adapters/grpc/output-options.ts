@@ -1,6 +1,5 @@
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { ConfigError } from '../../errors.js';
-import { checkInteger } from '../../hub/options.js';
+import { checkInteger, ConfigError } from '../../index.js';
 
 /**
  * Options of {@link GrpcOutput}.

@@ -1,5 +1,5 @@
 import { status, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../input/input.js';
+import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../index.js';
 import { ackFromDelivery, ackFromFailures, ackFromSend, ackFromSinkError } from './acks.js';
 import { checkAuth } from './auth.js';
 import type { GrpcAck } from './codec/ack.js';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../index.js';
 
 /**
  * A listening address split into host and port.

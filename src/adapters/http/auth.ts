@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../index.js';
 
 /**
  * Decides whether a bearer token may send. May be async.

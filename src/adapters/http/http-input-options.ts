@@ -1,7 +1,5 @@
 import type { Server, ServerOptions } from 'node:http';
-import { ConfigError } from '../../errors.js';
-import { checkInteger, checkNumber } from '../../hub/options.js';
-import { silentLogger, type Logger } from '../../logger.js';
+import { checkInteger, checkNumber, ConfigError, silentLogger, type Logger } from '../../index.js';
 import { parseAddress, type HostPort } from './address.js';
 import { BearerAuth, WebhookSignature, type BearerVerifier } from './auth.js';
 import { MediaTypeMatcher } from './content-type.js';

@@ -1,12 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { toError } from '../../errors.js';
-import type { Input, Sink } from '../../input/input.js';
-import type { Message } from '../../message/message.js';
+import { JsonEventError, parseJsonEvents, toError, type Input, type Message, type Sink } from '../../index.js';
 import { AdmissionDeadlines, TIMED_OUT } from './admission-deadlines.js';
 import { readBody } from './body-reader.js';
 import { bodyKind, isJsonType, isNdjsonType, mediaType } from './content-type.js';
 import { resolveHttpInputOptions, type HttpInputOptions, type ResolvedHttpInputOptions } from './http-input-options.js';
-import { JsonEventError, parseJsonEvents } from '../../json-event/body.js';
 import { deliverReply, sendReply, type IngestReply } from './ingest-result.js';
 import { listen, listening } from './listen.js';
 import { Replies } from './replies.js';

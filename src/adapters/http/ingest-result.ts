@@ -1,5 +1,4 @@
-import type { BatchOutcome, DeliveryBatchOutcome } from '../../input/input.js';
-import type { Message } from '../../message/message.js';
+import type { BatchOutcome, DeliveryBatchOutcome, Message } from '../../index.js';
 
 /**
  * One message of a request that the hub did not take: `code` is the drop

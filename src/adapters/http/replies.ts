@@ -1,6 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { toError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import { toError, type Logger } from '../../index.js';
 import type { AuthResult } from './auth.js';
 
 const JSON_TYPE = 'application/json';

@@ -1,9 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { nowNanos } from '../../message/clock.js';
-import { nextId } from '../../message/id.js';
-import type { Message } from '../../message/message.js';
-import { EVENT_METADATA_KEYS } from '../../json-event/fields.js';
-import { newMetadata } from '../../message/metadata.js';
+import { EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, type Message } from '../../index.js';
 
 /** A request to one of the input's routes. */
 export type Route =

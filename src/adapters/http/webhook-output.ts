@@ -1,11 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ConfigError, OutputError } from '../../errors.js';
-import { checkInteger, checkNumber } from '../../hub/options.js';
-import type { Message } from '../../message/message.js';
-import type { Output } from '../../output/output.js';
-import { toJsonEvent } from '../../json-event/encode.js';
-import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../../json-event/fields.js';
+import { checkInteger, checkNumber, ConfigError, OutputError, PAYLOAD_ENCODINGS, toJsonEvent, type Message, type Output, type PayloadEncoding } from '../../index.js';
 
 const EXCERPT_BYTES = 256;
 

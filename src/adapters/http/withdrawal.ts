@@ -1,4 +1,4 @@
-import type { AbortSignalLike } from '../../input/input.js';
+import type { AbortSignalLike } from '../../index.js';
 
 /**
  * A one-listener abort signal for `sink.sendBatch`: lets a request withdraw

@@ -1,13 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { toError } from '../../errors.js';
-import type { BatchOutcome, DeliveryBatchOutcome, Input, Sink } from '../../input/input.js';
-import { EVENT_METADATA_KEYS } from '../../json-event/fields.js';
-import { nowNanos } from '../../message/clock.js';
-import { nextId } from '../../message/id.js';
-import type { Message } from '../../message/message.js';
-import { newMetadata } from '../../message/metadata.js';
+import { EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, toError, type BatchOutcome, type DeliveryBatchOutcome, type Input, type Message, type Sink } from '../../index.js';
 import { AdmissionDeadlines, TIMED_OUT } from '../http/admission-deadlines.js';
 import type { AuthResult } from '../http/auth.js';
 import { readBody } from '../http/body-reader.js';

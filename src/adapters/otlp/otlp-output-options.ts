@@ -1,6 +1,4 @@
-import { ConfigError } from '../../errors.js';
-import { checkInteger, checkNumber } from '../../hub/options.js';
-import { silentLogger, type Logger } from '../../logger.js';
+import { checkInteger, checkNumber, ConfigError, silentLogger, type Logger } from '../../index.js';
 import type { AttributeValue } from './codec/wire.js';
 import { SIGNAL_PATHS, type OtlpSignal } from './signals.js';
 

@@ -1,6 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { toError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
+import { toError, type Logger } from '../../index.js';
 import { encodeExportResponse, encodeExportResponseJson, encodeStatus, encodeStatusJson } from './codec/responses.js';
 
 /** gRPC status codes used in `google.rpc.Status` bodies, by HTTP status. */

@@ -1,5 +1,4 @@
-import { EVENT_METADATA_KEYS } from '../../json-event/fields.js';
-import type { Metadata } from '../../message/message.js';
+import { EVENT_METADATA_KEYS, type Metadata } from '../../index.js';
 
 /** An OTLP `SeverityNumber` and `severity_text`. */
 export interface Severity {

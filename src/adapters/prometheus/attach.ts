@@ -1,5 +1,4 @@
-import { ConfigError } from '../../errors.js';
-import type { Hub } from '../../hub/hub.js';
+import { ConfigError, type Hub } from '../../index.js';
 import { resolveBuckets, sameBuckets } from './options.js';
 import { SendDurations } from './send-durations.js';
 

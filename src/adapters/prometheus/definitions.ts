@@ -1,5 +1,4 @@
-import { DROP_REASONS } from '../../errors.js';
-import type { HubStats, OutputStats } from '../../hub/stats.js';
+import { DROP_REASONS, type HubStats, type OutputStats } from '../../index.js';
 
 /** How a value is combined across Node cluster workers (prom-client's `aggregator`). @internal */
 export type Aggregation = 'sum' | 'max' | 'min';

@@ -1,5 +1,4 @@
-import type { Hub } from '../../hub/hub.js';
-import type { HubStats } from '../../hub/stats.js';
+import type { Hub, HubStats } from '../../index.js';
 import { sendDurationsOf } from './attach.js';
 import { SCALAR_DEFINITIONS, SEND_DURATION, type ScalarDefinition } from './definitions.js';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from './options.js';

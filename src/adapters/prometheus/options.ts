@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../index.js';
 
 /**
  * Default upper bounds (seconds) of `polku_output_send_duration_seconds`:

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import { PolkuError } from '../../errors.js';
+import { PolkuError } from '../../index.js';
 
 /**
  * The `prom-client` module (`import * as client from 'prom-client'`), as

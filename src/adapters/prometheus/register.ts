@@ -1,6 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
-import { ConfigError } from '../../errors.js';
-import type { Hub } from '../../hub/hub.js';
+import { ConfigError, type Hub } from '../../index.js';
 import { resolveBuckets, resolveMetricsOptions, sameBuckets, type MetricsOptions } from './options.js';
 import { loadPromClient, type PromClientModule } from './prom-client-module.js';
 import { RegistryGroup } from './registry-group.js';

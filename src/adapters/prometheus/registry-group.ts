@@ -1,7 +1,5 @@
 import type { Counter, Gauge, Histogram, Registry, RegistryContentType } from 'prom-client';
-import { ConfigError } from '../../errors.js';
-import type { FlushEvent } from '../../hub/events.js';
-import type { Hub } from '../../hub/hub.js';
+import { ConfigError, type FlushEvent, type Hub } from '../../index.js';
 import { SCALAR_DEFINITIONS, SEND_DURATION } from './definitions.js';
 import { scalarFamily, type MetricLabels, type ScalarFamily } from './families.js';
 import type { ResolvedMetricsOptions } from './options.js';

@@ -1,4 +1,4 @@
-import type { FlushEvent } from '../../hub/events.js';
+import type { FlushEvent } from '../../index.js';
 
 /** One output's histogram: non-cumulative counts per bound, then the `+Inf` overflow. @internal */
 export interface DurationSeries {

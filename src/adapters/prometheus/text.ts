@@ -1,5 +1,4 @@
-import { ConfigError } from '../../errors.js';
-import type { Hub } from '../../hub/hub.js';
+import { ConfigError, type Hub } from '../../index.js';
 import { collectMetricFamilies, type HistogramFamily, type MetricFamily, type MetricLabels, type ScalarFamily } from './families.js';
 import { sameBuckets, type MetricsOptions } from './options.js';
 

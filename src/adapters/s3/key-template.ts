@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../index.js';
 
 /**
  * The placeholders of an S3 object key template, each written `{name}`:

@@ -1,6 +1,4 @@
-import { toJsonEvent } from '../../json-event/encode.js';
-import type { PayloadEncoding } from '../../json-event/fields.js';
-import type { Message } from '../../message/message.js';
+import { toJsonEvent, type Message, type PayloadEncoding } from '../../index.js';
 
 /**
  * How a batch is written as one object:

@@ -1,4 +1,4 @@
-import { OutputError } from '../../errors.js';
+import { OutputError } from '../../index.js';
 
 /**
  * A batch's object could not be written. `retryable` is false when trying

@@ -1,6 +1,4 @@
-import { ConfigError } from '../../errors.js';
-import { checkInteger } from '../../hub/options.js';
-import { PAYLOAD_ENCODINGS, type PayloadEncoding } from '../../json-event/fields.js';
+import { checkInteger, ConfigError, PAYLOAD_ENCODINGS, type PayloadEncoding } from '../../index.js';
 import type { S3ClientLike } from './client.js';
 import { KeyTemplate } from './key-template.js';
 import { S3_FORMATS, type BodyEncoding, type S3Format } from './object-body.js';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors.js';
-import type { HubBuilder } from '../../hub/builder.js';
+import type { HubBuilder } from '../../hub/hub.js';
 import type { Env } from '../env.js';
 import type { GatewayLogger } from '../logger.js';
 

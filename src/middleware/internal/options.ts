@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.js';
 
-export { checkInteger, checkNumber } from '../../hub/options.js';
+export { checkInteger, checkNumber, checkOneOf } from '../../option-checks.js';
 
 /** Returns `options` as an object, `{}` when undefined; throws `ConfigError` naming `field` otherwise. */
 export function optionsObject<T extends object>(field: string, options: T | undefined): Partial<T> {
@@ -20,14 +20,6 @@ export function middlewareName(field: string, value: unknown, fallback: string):
 export function checkFunction<F extends (...args: never[]) => unknown>(field: string, value: F | undefined): F {
 	if (typeof value !== 'function') throw new ConfigError(field, `must be a function, got ${value === null ? 'null' : typeof value}`);
 	return value;
-}
-
-/** Throws `ConfigError` unless `value` is one of `allowed`. */
-export function checkOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-	if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-		throw new ConfigError(field, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(value)}`);
-	}
-	return value as T;
 }
 
 /** A monotonic millisecond clock: the one given, or `performance.now`. */

@@ -1,4 +1,4 @@
-import { checkInteger, checkNumber } from '../../hub/options.js';
+import { checkInteger, checkNumber } from '../../option-checks.js';
 
 /**
  * A circuit's state: `closed` lets every call through, `open` lets none,

@@ -1,5 +1,5 @@
 import { SendTimeoutError } from '../../errors.js';
-import { checkNumber } from '../../hub/options.js';
+import { checkNumber } from '../../option-checks.js';
 import type { Output } from '../output.js';
 import { delegate } from './delegate.js';
 

@@ -1,6 +1,6 @@
 import { fromEnvelopeHeaders } from '../../envelope/headers.js';
 import { ConfigError, toError } from '../../errors.js';
-import { checkInteger, checkNumber } from '../../hub/options.js';
+import { checkInteger, checkNumber } from '../../option-checks.js';
 import type { Input, Sink } from '../../input/input.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { Message } from '../../message/message.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { toEnvelopeHeaders, type EnvelopeHeader } from '../../envelope/headers.js';
 import { ConfigError, MessageValidationError, PolkuError } from '../../errors.js';
-import { checkInteger, checkNumber } from '../../hub/options.js';
+import { checkInteger, checkNumber } from '../../option-checks.js';
 import { toMessage, toPayload, type MessageLike } from '../../message/message.js';
 import { QueueEngine } from './engine.js';
 import type { DeadLetter, MemoryQueueConsumer, MemoryQueueEvents, MemoryQueueOptions, MemoryQueueStats } from './types.js';

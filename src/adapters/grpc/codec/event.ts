@@ -1,10 +1,6 @@
-import type { Message } from '../../../message/message.js';
-import { nowNanos } from '../../../message/clock.js';
-import { nextId } from '../../../message/id.js';
+import { EMPTY_METADATA, EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, type Message } from '../../../index.js';
 import type { WireReader } from './reader.js';
 import { delimitedSize, stringFieldSize, stringValueSize, varint64Size, varintSize, type WireWriter } from './writer.js';
-import { EMPTY_METADATA, newMetadata } from '../../../message/metadata.js';
-import { EVENT_METADATA_KEYS } from '../../../json-event/fields.js';
 
 /** Where a non-zero `Event.severity` / `Event.outcome` travels inside polku (see `EVENT_METADATA_KEYS`). */
 const SEVERITY_KEY = EVENT_METADATA_KEYS.severity;

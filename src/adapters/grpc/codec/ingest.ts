@@ -1,4 +1,4 @@
-import type { Message } from '../../../message/message.js';
+import type { Message } from '../../../index.js';
 import { addMetadataDefault, CLUSTER_KEY, decodeEvent, eventSize, writeEvent, type DecodedMessage } from './event.js';
 import type { DecodedEvents } from './json-events.js';
 import { decodeRaw, readEventPayload } from './raw-payload.js';

@@ -1,4 +1,4 @@
-import { JsonEventError, parseJsonEvents } from '../../../json-event/body.js';
+import { JsonEventError, parseJsonEvents } from '../../../index.js';
 import type { DecodedMessage } from './event.js';
 
 /** One event of a request that could not be decoded. */

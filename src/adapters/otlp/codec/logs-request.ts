@@ -10,7 +10,7 @@
 //   resource/v1/resource.proto  Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
 //   common/v1/common.proto  InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; }
 import { isUtf8 } from 'node:buffer';
-import type { Message } from '../../../message/message.js';
+import type { Message } from '../../../index.js';
 import { stringValueSize, varintSize, WireWriter } from '../../grpc/codec/writer.js';
 import { severityOf } from '../severity.js';
 import { keyValueSize, stringKeyValueSize, writeFixed32, writeFixed64, writeKeyValue, writeStringKeyValue, type AttributeValue } from './wire.js';
