@@ -69,7 +69,13 @@ export interface OutputOptions {
 	readonly deadLetter?: string;
 	/**
 	 * Time limit of one send, in ms: a send still pending then fails with
-	 * `SendTimeoutError` (and its `AbortSignal` aborts), then is retried.
+	 * `SendTimeoutError` (counted, a `retry` event, a circuit breaker
+	 * failure) and its `AbortSignal` aborts. A send cannot be taken back, so
+	 * the next attempt starts (or the batch is given up) only once the
+	 * timed-out one has settled: retries never overlap, and a late success
+	 * counts as delivered. An output that honours its signal settles at once;
+	 * one that ignores it keeps its batch until it does (stall detection
+	 * bounds its share of the buffer meanwhile).
 	 * @default no limit
 	 */
 	readonly timeoutMs?: number;

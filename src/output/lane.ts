@@ -81,6 +81,16 @@ class Flight {
 	timeoutTimer: NodeJS.Timeout | undefined;
 	retryTimer: NodeJS.Timeout | undefined;
 	error: Error | undefined;
+	/**
+	 * An attempt that timed out but has not settled (its send may still be
+	 * delivering the batch): no new attempt starts, and the batch is not given
+	 * up, until it settles; a late success delivers the batch.
+	 */
+	lingering = 0;
+	/** The retry's backoff elapsed while an attempt lingered. */
+	retryDue = false;
+	/** The batch is to be given up once the lingering attempt settles. */
+	giveUpDue = false;
 
 	constructor(
 		readonly batch: Message[],
@@ -294,7 +304,7 @@ export class OutputLane {
 				this.#giveUp(flight);
 			} else {
 				flight.state = 'retrying';
-				flight.retryTimer = setTimeout(() => this.#send(flight), Math.max(1, breaker.waitMs()));
+				flight.retryTimer = setTimeout(() => this.#retryNow(flight), Math.max(1, breaker.waitMs()));
 			}
 			return;
 		}
@@ -308,7 +318,10 @@ export class OutputLane {
 			flight.timeoutTimer = setTimeout(() => {
 				const error = new SendTimeoutError(this.name, timeoutMs);
 				abort?.abort(error);
-				this.#failed(flight, id, error);
+				if (!this.#settle(flight, id)) return;
+				// The send cannot be taken back (an output may ignore its signal): it lingers until it settles.
+				flight.lingering = id;
+				this.#afterFailure(flight, error);
 			}, timeoutMs);
 		}
 		const started = performance.now();
@@ -336,8 +349,22 @@ export class OutputLane {
 		return true;
 	}
 
+	/** The retry's backoff elapsed: send again, unless an earlier attempt still lingers. */
+	#retryNow(flight: Flight): void {
+		flight.retryTimer = undefined;
+		if (flight.lingering !== 0) flight.retryDue = true;
+		else this.#send(flight);
+	}
+
 	#sent(flight: Flight, id: number, started: number): void {
-		if (!this.#settle(flight, id)) return;
+		if (flight.lingering === id && this.#flights.has(flight)) {
+			// A timed-out attempt succeeded after all: the batch is delivered; the retry is off.
+			flight.lingering = 0;
+			flight.retryDue = false;
+			flight.giveUpDue = false;
+			clearTimeout(flight.retryTimer);
+			flight.retryTimer = undefined;
+		} else if (!this.#settle(flight, id)) return;
 		this.#breaker?.success();
 		this.#progressed();
 		const ms = performance.now() - started;
@@ -356,9 +383,25 @@ export class OutputLane {
 	}
 
 	#failed(flight: Flight, id: number, reason: unknown): void {
+		if (flight.lingering === id && this.#flights.has(flight)) {
+			// A timed-out attempt failed at last (already counted): what waited for it may go.
+			flight.lingering = 0;
+			if (flight.giveUpDue) {
+				flight.giveUpDue = false;
+				this.#giveUp(flight);
+			} else if (flight.retryDue) {
+				flight.retryDue = false;
+				this.#send(flight);
+			}
+			return;
+		}
 		if (!this.#settle(flight, id)) return;
+		this.#afterFailure(flight, toError(reason));
+	}
+
+	/** Counts a failed attempt, then retries (after the backoff) or gives the batch up. */
+	#afterFailure(flight: Flight, error: Error): void {
 		this.#breaker?.failure();
-		const error = toError(reason);
 		this.failedSends++;
 		const { retry } = this.options;
 		let retryable = flight.attempt < retry.attempts;
@@ -375,11 +418,16 @@ export class OutputLane {
 			const delay = retryDelay(flight.attempt, retry, error);
 			this.retries++;
 			flight.state = 'retrying';
-			flight.retryTimer = setTimeout(() => this.#send(flight), delay);
+			flight.retryTimer = setTimeout(() => this.#retryNow(flight), delay);
 			this.#host.retrying(this, flight.batch, flight.attempt, delay, error);
 			return;
 		}
 		flight.error = error;
+		if (flight.lingering !== 0) {
+			flight.state = 'retrying';
+			flight.giveUpDue = true;
+			return;
+		}
 		this.#giveUp(flight);
 	}
 

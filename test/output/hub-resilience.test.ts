@@ -12,20 +12,20 @@ describe('per-output timeoutMs', () => {
 	});
 	afterEach(() => clock.uninstall());
 
-	it('fails a send that does not settle in time, aborts its signal, and retries', async () => {
+	it('fails a send that does not settle in time, aborts its signal, and retries once it has settled', async () => {
 		const signals: AbortSignal[] = [];
-		const never: Output = {
-			name: 'never',
+		const honours: Output = {
+			name: 'honours',
 			send: (_batch, signal) => {
 				signals.push(signal!);
-				return new Promise(() => {});
+				return new Promise((_, reject) => signal!.addEventListener('abort', () => reject(signal!.reason)));
 			},
 		};
 		const input = new MemoryInput();
 		const hub = Hub.builder()
 			.flushInterval(0)
 			.input(input)
-			.output(never, { timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 10, jitter: 0 } })
+			.output(honours, { timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 10, jitter: 0 } })
 			.build();
 		const retries: Error[] = [];
 		hub.on('retry', (e) => retries.push(e.error));
@@ -42,6 +42,50 @@ describe('per-output timeoutMs', () => {
 		assert.equal(drops[0]!.reason, 'output-failed');
 		assert.ok(drops[0]!.error instanceof SendTimeoutError);
 		assert.deepEqual(conservationErrors(hub.stats()), []);
+		await hub.stop();
+	});
+
+	it('never overlaps a retry with a timed-out send that is still running (an output ignoring its signal): a late success delivers', async () => {
+		let running = 0;
+		let maxRunning = 0;
+		const finish: ((ok: boolean) => void)[] = [];
+		const deaf: Output = {
+			name: 'deaf',
+			send: () => {
+				running++;
+				maxRunning = Math.max(maxRunning, running);
+				return new Promise<void>((resolve, reject) =>
+					finish.push((ok) => {
+						running--;
+						if (ok) resolve();
+						else reject(new Error('late failure'));
+					}),
+				);
+			},
+		};
+		const hub = Hub.builder().flushInterval(0).output(deaf, { timeoutMs: 50, retry: { attempts: 3, baseDelayMs: 10, jitter: 0 } }).build();
+		const retries: Error[] = [];
+		hub.on('retry', (e) => retries.push(e.error));
+		await hub.start();
+		const first = hub.deliver({ source: 's', messageType: 'a' });
+		await clock.tickAsync(500);
+		assert.equal(finish.length, 1, 'no retry while the timed-out send may still deliver the batch');
+		assert.ok(retries[0] instanceof SendTimeoutError);
+		finish[0]!(true);
+		assert.equal((await first).status, 'delivered', 'its late success counts');
+		const s = hub.stats().outputs['deaf']!;
+		assert.equal(s.delivered, 1);
+		assert.equal(s.failedSends, 1);
+
+		const second = hub.deliver({ source: 's', messageType: 'b' });
+		await clock.tickAsync(500);
+		assert.equal(finish.length, 2);
+		finish[1]!(false); // the timed-out attempt fails at last: the retry may start now
+		await clock.tickAsync(0);
+		assert.equal(finish.length, 3);
+		finish[2]!(true);
+		assert.equal((await second).status, 'delivered');
+		assert.equal(maxRunning, 1);
 		await hub.stop();
 	});
 });
