@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { LocalAttempts } from './attempts.js';
 import type { AmqpMessage } from './client.js';
 import { ConsumerSession, type SessionHost } from './consumer-session.js';
-import { sleep } from './deadline.js';
+import { sleep } from '../shared/deadline.js';
 import type { AmqpInputOptions, AmqpRetryVia } from './input-options.js';
 import { AmqpInputCounters, type AmqpInputStats } from './input-stats.js';
 import { AmqpLink } from './link.js';

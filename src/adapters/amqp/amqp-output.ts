@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import type { Message } from '../../message/message.js';
 import type { Output } from '../../output/output.js';
 import type { AmqpConfirmChannel, AmqpReturnedMessage } from './client.js';
-import { SendDeadline } from './deadline.js';
+import { SendDeadline } from '../shared/deadline.js';
 import { AmqpUnroutableError } from './errors.js';
 import { AmqpLink } from './link.js';
 import type { AmqpOutputOptions } from './output-options.js';

@@ -1,3 +1,4 @@
+// Helpers shared by the broker adapters (not an adapter, not exported).
 import { OutputError } from '../../errors.js';
 
 /**
