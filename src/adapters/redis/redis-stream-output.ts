@@ -93,6 +93,7 @@ export class RedisStreamOutput implements Output {
 				appendEntryFields(args, message);
 				commands[i] = args;
 			}
+			if (deadline.expired !== undefined) throw deadline.expired;
 			await deadline.race(this.#commands.pipeline(commands));
 			this.#healthy = true;
 		} catch (error) {
