@@ -111,3 +111,19 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 		await new Promise((r) => setTimeout(r, 20));
 	}
 }
+
+/** The local port of an amqplib connection (what the broker sees as its peer port). */
+export function localPort(connection: ChannelModel): number {
+	return (connection as unknown as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
+}
+
+/**
+ * Closes the broker side of the connections from `ports` (and only those: other tests share the broker),
+ * as `rabbitmqctl close_connection` would, in one rabbitmqctl call.
+ */
+export async function closeFromServer(ports: readonly number[]): Promise<void> {
+	const { execFile } = await import('node:child_process');
+	const list = ports.join(',');
+	const code = `[rabbit_networking:close_connection(P, "polku test: closed from the server") || P <- rabbit_networking:connections(), lists:member(proplists:get_value(peer_port, rabbit_networking:connection_info(P, [peer_port])), [${list}])].`;
+	await new Promise<void>((resolve, reject) => execFile('rabbitmqctl', ['eval', code], (error) => (error === null ? resolve() : reject(error))));
+}
