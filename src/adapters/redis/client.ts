@@ -29,6 +29,7 @@ export interface IoredisClient {
 	pipeline(): { call(command: string, args: (RedisArgument | number)[]): unknown; exec(): Promise<unknown> };
 	duplicate(): IoredisClient;
 	disconnect(): void;
+	on(event: 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
 /**
@@ -49,6 +50,7 @@ export interface NodeRedisClient {
 	duplicate(): NodeRedisClient;
 	connect(): Promise<unknown>;
 	destroy(): void;
+	on(event: 'error', listener: (...args: unknown[]) => void): unknown;
 	readonly isOpen?: boolean;
 }
 
@@ -77,8 +79,8 @@ export interface Commands {
 	call(args: readonly RedisArgument[], binary?: boolean): Promise<unknown>;
 	/** Commands in one round trip (a pipeline, not a transaction); rejects with the first error. */
 	pipeline(commands: readonly (readonly RedisArgument[])[]): Promise<unknown[]>;
-	/** A new connection of the same client kind (for blocking reads), connected. */
-	duplicate(): Promise<Commands>;
+	/** A new connection of the same client kind (for blocking reads), connected; its error events go to `onError` (unhandled, they would crash the process). */
+	duplicate(onError: (error: Error) => void): Promise<Commands>;
 	/** Closes the connection at once (for a connection from `duplicate()`). */
 	destroy(): void;
 }
@@ -114,8 +116,10 @@ function ioredisCommands(client: IoredisClient): Commands {
 			}
 			return replies;
 		},
-		async duplicate() {
-			return ioredisCommands(client.duplicate());
+		async duplicate(onError) {
+			const copy = client.duplicate();
+			copy.on('error', (error) => onError(toError(error)));
+			return ioredisCommands(copy);
 		},
 		destroy() {
 			client.disconnect();
@@ -133,8 +137,9 @@ function nodeRedisCommands(client: NodeRedisClient): Commands {
 			for (const args of commands) multi.addCommand(args);
 			return (await multi.execAsPipeline()) as unknown[];
 		},
-		async duplicate() {
+		async duplicate(onError) {
 			const copy = client.duplicate();
+			copy.on('error', (error) => onError(toError(error)));
 			if (copy.isOpen !== true) await copy.connect();
 			return nodeRedisCommands(copy);
 		},

@@ -159,7 +159,10 @@ export class RedisStreamInput extends EventEmitter<RedisStreamInputEvents> imple
 		const heartbeat = setInterval(() => this.#heartbeat(), Math.max(1, Math.floor(this.#claimIdleMs / 4)));
 		heartbeat.unref?.();
 		try {
-			blocking = this.#blockingClient === undefined ? await this.#commands.duplicate() : commandsOf(this.#blockingClient, 'blockingClient');
+			blocking =
+				this.#blockingClient === undefined
+					? await this.#commands.duplicate((error) => this.#logger.warn({ input: this.name, error: error.message }, 'Redis stream: blocking connection error'))
+					: commandsOf(this.#blockingClient, 'blockingClient');
 			await this.#loop(sink, signal, blocking);
 			if (this.#busy > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
 			await this.#leaveGroupIfClean();
@@ -263,8 +266,9 @@ export class RedisStreamInput extends EventEmitter<RedisStreamInputEvents> imple
 		for (let i = 0; i < entries.length; i++) {
 			const row = rows[i];
 			const first = Array.isArray(row) ? (row[0] as unknown[] | undefined) : undefined;
+			// The count includes this claim, which is not a delivery to the hub when the entry is given up on.
 			const deliveries = Array.isArray(first) ? Number(text(first[3])) : 1;
-			if (deliveries > this.#maxDeliveries) dead.push({ entry: entries[i]!, deliveries, error: undefined });
+			if (deliveries > this.#maxDeliveries) dead.push({ entry: entries[i]!, deliveries: deliveries - 1, error: undefined });
 			else live.push(entries[i]!);
 		}
 		this.#counters.claimed += live.length;
