@@ -10,6 +10,9 @@ import type { AmqpRetryVia } from './input-options.js';
 import type { AmqpInputCounters } from './input-stats.js';
 import { decodeDelivery } from './properties.js';
 
+/** Failures a redelivery cannot change (the hub refused, could not route, or dead-lettered the message): acked as handled. */
+const FINAL: ReadonlySet<string> = new Set(['rejected', 'unroutable', 'dead-lettered']);
+
 /** Most `deliverBatch` calls one channel has in flight; what arrives meanwhile waits for the next. */
 const MAX_BATCHES_IN_FLIGHT = 4;
 
@@ -196,7 +199,7 @@ export class ConsumerSession {
 				for (const entry of entries) entry.state = ACKABLE;
 			} else {
 				const failures = new Map<number, DeliveryFailure>();
-				for (const f of failed) failures.set(f.index, f);
+				for (const f of failed) if (!FINAL.has(f.reason)) failures.set(f.index, f);
 				for (let i = 0; i < entries.length; i++) {
 					const failure = failures.get(i);
 					if (failure === undefined) entries[i]!.state = ACKABLE;

@@ -35,6 +35,9 @@ interface Batch {
 	readonly startedAt: number;
 }
 
+/** Failures a redelivery cannot change (the hub refused, could not route, or dead-lettered the message): acked as handled. */
+const FINAL: ReadonlySet<string> = new Set(['rejected', 'unroutable', 'dead-lettered']);
+
 let consumers = 0;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
@@ -317,8 +320,9 @@ export class RedisStreamInput extends EventEmitter<RedisStreamInputEvents> imple
 		);
 	}
 
-	#settle(batch: Batch, failed: readonly DeliveryFailure[]): void {
+	#settle(batch: Batch, failures: readonly DeliveryFailure[]): void {
 		const ids = batch.ids;
+		const failed = failures.length === 0 ? failures : failures.filter((f) => !FINAL.has(f.reason));
 		let ackIds: string[];
 		if (failed.length === 0) ackIds = ids as string[];
 		else {

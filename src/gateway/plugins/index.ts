@@ -1,11 +1,13 @@
 import type { Env } from '../env.js';
+import { amqpPlugin } from './amqp.js';
 import type { GatewayPlan, GatewayPlugin } from './plugin.js';
+import { redisPlugin } from './redis.js';
 
 /**
  * The adapters `polku-gateway` can configure from the environment, in the
  * order they are applied. Each lives in its own file next to this one.
  */
-export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([]);
+export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([amqpPlugin, redisPlugin]);
 
 /** The plans of every configured plugin (throws the first `ConfigError`). */
 export function planPlugins(env: Env): GatewayPlan[] {
