@@ -152,6 +152,7 @@ function nodeRedisCommands(client: NodeRedisClient): Commands {
 /** Text of a reply value (a Buffer or a string). */
 export function text(value: unknown): string {
 	if (typeof value === 'string') return value;
+	if (Buffer.isBuffer(value)) return value.toString('utf8');
 	if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
 	if (typeof value === 'number' || typeof value === 'bigint') return String(value);
 	return '';

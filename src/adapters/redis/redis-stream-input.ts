@@ -334,12 +334,17 @@ export class RedisStreamInput extends EventEmitter<RedisStreamInputEvents> imple
 				'Redis stream: deliveries failed; the entries stay pending',
 			);
 		}
-		const acked = ackIds.length === 0 ? Promise.resolve() : this.#ack(ackIds, true);
-		void acked.finally(() => {
-			this.#counters.inFlight -= ids.length;
+		// The entries leave the process now; the XACK runs on (the stop waits for it through #busy).
+		this.#counters.inFlight -= ids.length;
+		this.#batches.delete(batch);
+		this.#wake?.();
+		if (ackIds.length === 0) {
 			for (const id of ids) this.#inFlightIds.delete(id);
-			this.#batches.delete(batch);
-			this.#wake?.();
+			this.#done();
+			return;
+		}
+		void this.#ack(ackIds, true).finally(() => {
+			for (const id of ids) this.#inFlightIds.delete(id);
 			this.#done();
 		});
 	}
