@@ -43,6 +43,9 @@ export interface AmqpInputEvents {
  *   `maxAttempts` it goes to `parkingQueue`, or is nacked without requeue so
  *   the queue's dead-letter exchange gets it (`dead-letter` event, counter,
  *   log).
+ * - Failures a redelivery cannot change (the hub rejected the message,
+ *   could not route it, or dead-lettered it to a dead-letter output) are
+ *   acked as handled.
  * - A poison message (a malformed `polku-*` envelope) is rejected without
  *   requeue (or parked) and recorded with `sink.dropInvalid` (drop reason
  *   `invalid`).

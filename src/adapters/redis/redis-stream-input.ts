@@ -57,6 +57,9 @@ const CLAIM_PAGE = 100;
  *   of the group; so are the entries of a consumer that died. An entry whose
  *   delivery count (in the pending list) passed `maxDeliveries` is moved to
  *   the dead-letter stream instead (`XADD` there, then `XACK`).
+ * - Failures a redelivery cannot change (the hub rejected the message,
+ *   could not route it, or dead-lettered it to a dead-letter output) are
+ *   acked as handled.
  * - An undecodable entry (a malformed `polku-*` field) is moved to the
  *   dead-letter stream and recorded with `sink.dropInvalid` (drop reason
  *   `invalid`).
