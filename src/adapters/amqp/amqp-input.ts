@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { LocalAttempts } from './attempts.js';
 import type { AmqpMessage } from './client.js';
 import { ConsumerSession, type SessionHost } from './consumer-session.js';
-import { sleep } from '../shared/deadline.js';
+import { bounded, sleep } from '../shared/deadline.js';
 import type { AmqpInputOptions, AmqpRetryVia } from './input-options.js';
 import { AmqpInputCounters, type AmqpInputStats } from './input-stats.js';
 import { AmqpLink } from './link.js';
@@ -182,7 +182,7 @@ export class AmqpInput extends EventEmitter<AmqpInputEvents> implements Input {
 		} finally {
 			this.#counters.consuming = false;
 			this.#running = false;
-			await this.#link.release();
+			await bounded(this.#link.release(), 5_000);
 		}
 	}
 

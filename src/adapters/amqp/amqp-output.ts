@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import type { Message } from '../../message/message.js';
 import type { Output } from '../../output/output.js';
 import type { AmqpConfirmChannel, AmqpReturnedMessage } from './client.js';
-import { SendDeadline } from '../shared/deadline.js';
+import { bounded, SendDeadline } from '../shared/deadline.js';
 import { AmqpUnroutableError } from './errors.js';
 import { AmqpLink } from './link.js';
 import type { AmqpOutputOptions } from './output-options.js';
@@ -184,8 +184,8 @@ export class AmqpOutput implements Output {
 		this.#closed = true;
 		const channel = this.#channel;
 		this.#channel = undefined;
-		if (channel !== undefined) await channel.close().catch(() => {});
-		await this.#link.release();
+		if (channel !== undefined) await bounded(channel.close(), 5_000);
+		await bounded(this.#link.release(), 5_000);
 	}
 
 	#openChannel(): Promise<AmqpConfirmChannel> {

@@ -9,6 +9,10 @@ import type { AmqpChannel, AmqpConfirmChannel, AmqpConnection, AmqpMessage, Amqp
 import type { AmqpRetryVia } from './input-options.js';
 import type { AmqpInputCounters } from './input-stats.js';
 import { decodeDelivery } from './properties.js';
+import { bounded } from '../shared/deadline.js';
+
+/** How long a stop waits for the broker to answer the consumer's cancel and the channel's close. */
+const CLOSE_MS = 5_000;
 
 /** Failures a redelivery cannot change (the hub refused, could not route, or dead-lettered the message): acked as handled. */
 const FINAL: ReadonlySet<string> = new Set(['rejected', 'unroutable', 'dead-lettered']);
@@ -96,7 +100,7 @@ export class ConsumerSession {
 	async stop(): Promise<void> {
 		this.#stopping = true;
 		if (this.#dead) return;
-		if (this.#consumerTag !== undefined) await this.#channel.cancel(this.#consumerTag).catch(() => {});
+		if (this.#consumerTag !== undefined) await bounded(this.#channel.cancel(this.#consumerTag), CLOSE_MS);
 		for (const delivery of this.#queued) this.#try(() => this.#channel.nack(delivery, false, true));
 		this.#queued = [];
 		if (this.#batches > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
@@ -107,7 +111,7 @@ export class ConsumerSession {
 		this.#retries.clear();
 		this.#ackDue();
 		this.#dead = true;
-		await this.#channel.close().catch(() => {});
+		await bounded(this.#channel.close(), CLOSE_MS);
 		this.#end(undefined);
 	}
 

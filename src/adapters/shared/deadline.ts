@@ -59,3 +59,20 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 		signal.addEventListener('abort', done, { once: true });
 	});
 }
+
+/** Waits for `promise` (ignoring its outcome) at most `ms`: for clean-up steps that must not hang a stop. */
+export function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+	return new Promise<void>((resolve) => {
+		const timer = setTimeout(resolve, ms);
+		promise.then(
+			() => {
+				clearTimeout(timer);
+				resolve();
+			},
+			() => {
+				clearTimeout(timer);
+				resolve();
+			},
+		);
+	});
+}
