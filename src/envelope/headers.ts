@@ -132,9 +132,15 @@ export function unescapeHeaderValue(value: string, field: string): string {
 	return out;
 }
 
+/** True for names that start with `polku-`, in any case. */
+function isReserved(name: string): boolean {
+	const first = name.charCodeAt(0);
+	return (first === 0x70 || first === 0x50) && name.length >= RESERVED_PREFIX.length && name.slice(0, RESERVED_PREFIX.length).toLowerCase() === RESERVED_PREFIX;
+}
+
 /** The header name of a metadata key: the key itself when it is a plain token, else `polku-meta-` + its percent-encoded UTF-8. */
 function metadataHeaderName(key: string): string {
-	if (key.length <= MAX_PLAIN_NAME && TOKEN.test(key) && !key.toLowerCase().startsWith(RESERVED_PREFIX)) return key;
+	if (key.length <= MAX_PLAIN_NAME && TOKEN.test(key) && !isReserved(key)) return key;
 	let out = ENVELOPE_HEADERS.metadataPrefix;
 	for (const byte of Buffer.from(key, 'utf8')) {
 		const ch = String.fromCharCode(byte);
@@ -260,7 +266,9 @@ export function fromEnvelopeHeaders(headers: Iterable<EnvelopeHeader>, payload: 
 	let messageType = defaults.messageType;
 	let routeTo: readonly string[] = [];
 	for (const [name, raw] of list) {
-		const lower = name.toLowerCase();
+		// Only names starting with p/P can be polku- names: skip lower-casing the rest (most metadata).
+		const first = name.charCodeAt(0);
+		const lower = first === 0x70 || first === 0x50 ? name.toLowerCase() : name;
 		if (!lower.startsWith(RESERVED_PREFIX)) {
 			(metadata ??= newMetadata())[name] = unescapeHeaderValue(raw, `headers.${name}`);
 			continue;
