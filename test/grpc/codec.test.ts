@@ -283,3 +283,33 @@ describe('WireReader / WireWriter varints', () => {
 		assert.throws(() => new WireReader(Buffer.from([0x00])).tag(), /field number 0/);
 	});
 });
+
+describe('WireReader: varints past 32 bits are errors, never truncated', () => {
+	it('decodeIngestEvent refuses a length prefix of 2^32 (22 80 80 80 80 10) instead of reading an empty event', () => {
+		const decoded = decodeIngestEvent(Buffer.from([0x22, 0x80, 0x80, 0x80, 0x80, 0x10]));
+		assert.equal(decoded.messages, undefined);
+		assert.match(decoded.failures![0]!.message, /^malformed protobuf: length 4294967296 at byte 1 does not fit in 32 bits$/);
+	});
+
+	it('decodeIngestBatch refuses a 2^32 + n length prefix on every length-delimited field', () => {
+		// events (0x22), raw (0x1a), source (0x0a): each with length 2^32 + 1 followed by one byte
+		for (const tag of [0x22, 0x1a, 0x0a]) {
+			const decoded = decodeIngestBatch(Buffer.from([tag, 0x81, 0x80, 0x80, 0x80, 0x10, 0x0a]));
+			assert.equal(decoded.messages, undefined, `tag ${tag}`);
+			assert.match(decoded.failures![0]!.message, /^malformed protobuf: length/);
+		}
+	});
+
+	it('WireReader.length(), tag() and skip() throw on values above 32 bits', () => {
+		assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).length(), /length 4294967296 at byte 0 does not fit in 32 bits/);
+		// tag 2^32 + 0x0a would truncate to field 1 (id)
+		assert.throws(() => new WireReader(Buffer.from([0x8a, 0x80, 0x80, 0x80, 0x10])).tag(), /tag .* at byte 0 does not fit in 32 bits/);
+		// a length-delimited field being skipped
+		assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).skip(0x7a), /does not fit in 32 bits/);
+	});
+
+	it('WireReader.bool() is true for any non-zero varint, 2^32 included', () => {
+		assert.equal(new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).bool(), true);
+		assert.equal(new WireReader(Buffer.from([0x00])).bool(), false);
+	});
+});

@@ -43,11 +43,29 @@ export class WireReader {
 		return this.pos >= this.end;
 	}
 
-	/** A field tag: `fieldNumber << 3 | wireType`. */
+	/** A field tag: `fieldNumber << 3 | wireType`; a tag above 32 bits is an error. */
 	tag(): number {
-		const tag = this.uint32();
+		const tag = this.#strictUint32('tag');
 		if (tag >>> 3 === 0) throw new WireError(`invalid field number 0 at byte ${this.pos}`);
 		return tag;
+	}
+
+	/**
+	 * A varint that must fit in 32 bits (a tag or a length): a larger value is
+	 * a {@link WireError}, never truncated to its low bits (a length of 2^32
+	 * must not read as 0).
+	 */
+	#strictUint32(what: string): number {
+		const start = this.pos;
+		const n = this.uint32();
+		const size = this.pos - start;
+		// The fifth byte carries bits 28-34: above 0x0f (or a sixth byte) may mean bits past 32.
+		if (size >= 5 && (size > 5 || this.buf[start + 4]! > 0x0f)) {
+			this.pos = start;
+			const value = this.uint64();
+			if (value > 0xffffffffn) throw new WireError(`${what} ${value} at byte ${start} does not fit in 32 bits`);
+		}
+		return n;
 	}
 
 	/** A varint truncated to its low 32 bits (as protobuf does for 32-bit fields), unsigned. */
@@ -87,9 +105,12 @@ export class WireReader {
 		return this.uint32() | 0;
 	}
 
-	/** A bool. */
+	/** A bool: true for any non-zero varint (all 64 bits count). */
 	bool(): boolean {
-		return this.uint32() !== 0;
+		const start = this.pos;
+		this.uint32();
+		for (let i = start; i < this.pos; i++) if ((this.buf[i]! & 0x7f) !== 0) return true;
+		return false;
 	}
 
 	/** An int64, exact. */
@@ -145,7 +166,7 @@ export class WireReader {
 	/** The length prefix of a length-delimited field, checked against the bytes left. */
 	length(): number {
 		const start = this.pos;
-		const n = this.uint32();
+		const n = this.#strictUint32('length');
 		if (n > this.end - this.pos) throw new WireError(`length ${n} at byte ${start} runs past the end of its message`);
 		return n;
 	}
