@@ -3,6 +3,7 @@ import { MessageValidationError, PolkuError } from '../errors.js';
 import type { Message } from '../message/message.js';
 import { decodeEventAt, InexactTimestampError, type JsonEventDefaults } from './decode.js';
 import { hasNumericTimestamp, parseJsonExact } from './exact-json.js';
+import { PayloadTexts } from './payload-text.js';
 
 /**
  * Why a body could not be read as JSON events. `reason` says what kind of
@@ -47,8 +48,11 @@ export class JsonEventError extends PolkuError {
  * Reads a body of events in the POLKU JSON form into messages, all or
  * nothing: for `json`, one event object or an array of them; for `ndjson`,
  * one event object per non-blank line. Bytes must be UTF-8 (a BOM is
- * skipped). Integer timestamps keep all their digits (see `parseJsonExact`).
- * Throws a {@link JsonEventError} for the first thing that is wrong.
+ * skipped). Integer timestamps keep all their digits (see `parseJsonExact`),
+ * and a `json` payload keeps its JSON text exactly as sent (big integers,
+ * `1.0`, duplicate keys, spacing), so what `toJsonEvent` wrote reads back
+ * byte for byte. Throws a {@link JsonEventError} for the first thing that is
+ * wrong, e.g. a payload nested deeper than `MAX_PAYLOAD_DEPTH`.
  *
  * @param body - The raw body.
  * @param format - `json` or `ndjson`.
@@ -103,15 +107,17 @@ function decodeJsonBody(source: string, defaults: JsonEventDefaults, exact: bool
 		if (value === null || typeof value !== 'object') {
 			throw new JsonEventError('invalid-event', 'body must be an event object or an array of event objects', 'body');
 		}
-		return [decodeOrThrow(value, '', defaults, undefined, undefined, exact)];
+		return [decodeOrThrow(value, '', defaults, undefined, undefined, exact, new PayloadTexts(source))];
 	}
+	const texts = new PayloadTexts(source);
 	const messages = new Array<Message>(value.length);
-	for (let i = 0; i < value.length; i++) messages[i] = decodeOrThrow(value[i], i, defaults, i, undefined, exact);
+	for (let i = 0; i < value.length; i++) messages[i] = decodeOrThrow(value[i], i, defaults, i, undefined, exact, texts);
 	return messages;
 }
 
 function parseNdjsonBody(source: string, defaults: JsonEventDefaults): Message[] {
 	const messages: Message[] = [];
+	const texts = new PayloadTexts();
 	let start = 0;
 	let line = 0;
 	while (start < source.length) {
@@ -127,11 +133,12 @@ function parseNdjsonBody(source: string, defaults: JsonEventDefaults): Message[]
 		} catch (error) {
 			throw new JsonEventError('invalid-json', `line ${line}: not valid JSON: ${(error as Error).message}`, undefined, undefined, line);
 		}
+		texts.reset(row);
 		try {
-			messages.push(decodeOrThrow(value, '', defaults, messages.length, line, false));
+			messages.push(decodeOrThrow(value, '', defaults, messages.length, line, false, texts));
 		} catch (error) {
 			if (!(error instanceof InexactTimestampError)) throw error;
-			messages.push(decodeOrThrow(parseJsonExact(row), '', defaults, messages.length, line, true));
+			messages.push(decodeOrThrow(parseJsonExact(row), '', defaults, messages.length, line, true, texts));
 		}
 	}
 	return messages;
@@ -142,9 +149,17 @@ function parseNdjsonBody(source: string, defaults: JsonEventDefaults): Message[]
  * the first, plain pass an `InexactTimestampError` goes up so the body is
  * parsed again exactly; in the exact pass it is a plain validation error.
  */
-function decodeOrThrow(value: unknown, at: string | number, defaults: JsonEventDefaults, index: number | undefined, line: number | undefined, exact: boolean): Message {
+function decodeOrThrow(
+	value: unknown,
+	at: string | number,
+	defaults: JsonEventDefaults,
+	index: number | undefined,
+	line: number | undefined,
+	exact: boolean,
+	texts: PayloadTexts,
+): Message {
 	try {
-		return decodeEventAt(value, at, defaults);
+		return decodeEventAt(value, at, defaults, texts);
 	} catch (error) {
 		if (!(error instanceof MessageValidationError) || (!exact && error instanceof InexactTimestampError)) throw error;
 		const message = line === undefined ? error.message : `line ${line}: ${error.message}`;

@@ -4,3 +4,4 @@ export { fromJsonEvent, type JsonEventDefaults } from './decode.js';
 export { toJsonEvent } from './encode.js';
 export { parseJsonExact } from './exact-json.js';
 export { EVENT_METADATA_KEYS, OUTCOME_NAMES, PAYLOAD_ENCODINGS, SEVERITY_NAMES, type PayloadEncoding } from './fields.js';
+export { MAX_PAYLOAD_DEPTH } from './payload-text.js';

@@ -198,6 +198,7 @@ describe('HttpInput: malformed input (400) names the problem', () => {
 		['an empty id', '{"id":""}', { error: 'invalid-event', field: 'id' }],
 		['a numeric source', '{"source":1}', { error: 'invalid-event', field: 'source' }],
 		['an unknown payload encoding', '{"payload":"x","payload_encoding":"hex"}', { error: 'invalid-event', field: 'payload_encoding' }],
+		['a JSON payload nested 5000 deep', `[{}, {"payload":${'['.repeat(5000)}${']'.repeat(5000)}}]`, { error: 'invalid-event', field: '[1].payload', index: 1, message: '[1].payload: is nested deeper than 256 levels' }],
 	];
 	for (const [what, body, expected] of cases) {
 		it(`rejects ${what}`, async () => {
