@@ -1,5 +1,5 @@
 // The POLKU JSON event form, shared by the gRPC raw payloads, the HTTP input, the webhook output and the gateway.
-export { JsonEventError, parseJsonEvents } from './body.js';
+export { JsonEventError, parseJsonEvents, type JsonBodyOptions } from './body.js';
 export { fromJsonEvent, type JsonEventDefaults } from './decode.js';
 export { toJsonEvent } from './encode.js';
 export { parseJsonExact } from './exact-json.js';

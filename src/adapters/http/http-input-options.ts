@@ -37,8 +37,18 @@ export interface HttpInputOptions {
 	readonly serverOptions?: ServerOptions;
 	/** The route prefix; routes are `{path}events`, `{path}events/:source[/:type]`, `{path}health`. @default '/' */
 	readonly path?: string;
-	/** Largest body accepted; larger ones get 413 without being read. @default 1048576 (1 MiB) */
+	/**
+	 * Largest body accepted; larger ones get 413 without being read (the rest
+	 * of the body, up to 8 MiB, is read and discarded after the answer, so the
+	 * client sees the 413 rather than a reset). @default 1048576 (1 MiB)
+	 */
 	readonly maxBodyBytes?: number;
+	/**
+	 * Most events one JSON / NDJSON body may hold; more gets 413
+	 * (`too-many-events`) before any event is decoded. Bounds the messages one
+	 * request can put in front of the buffer. @default 10000
+	 */
+	readonly maxEventsPerRequest?: number;
 	/** Bearer token(s), or a verifier; requests without a valid `Authorization: Bearer` get 401. `health` is open. */
 	readonly auth?: string | readonly string[] | BearerVerifier;
 	/** HMAC-SHA256 secret(s) for signed webhooks; a missing or wrong signature gets 401. */
@@ -47,7 +57,11 @@ export interface HttpInputOptions {
 	readonly signatureHeader?: string;
 	/** Answer only after every output confirmed the events (`sink.deliverBatch`), with 200. @default false */
 	readonly ackAfterDelivery?: boolean;
-	/** Under the `block` overflow policy, how long a request waits for buffer space before 503. @default 5000 */
+	/**
+	 * Under the `block` overflow policy, how long a request waits for buffer
+	 * space before 503 (with `ackAfterDelivery` too: events not admitted by
+	 * then are withdrawn; admitted ones are still awaited). @default 5000
+	 */
 	readonly backpressureTimeoutMs?: number;
 	/** The `Retry-After` (seconds) of 429 and 503 responses. @default 1 */
 	readonly retryAfterSeconds?: number;
@@ -65,6 +79,7 @@ export interface ResolvedHttpInputOptions {
 	readonly serverOptions: ServerOptions;
 	readonly prefix: string;
 	readonly maxBodyBytes: number;
+	readonly maxEventsPerRequest: number;
 	readonly auth: BearerAuth | undefined;
 	readonly signature: WebhookSignature | undefined;
 	readonly ackAfterDelivery: boolean;
@@ -103,6 +118,7 @@ export function resolveHttpInputOptions(options: HttpInputOptions): ResolvedHttp
 		serverOptions: options.serverOptions ?? {},
 		prefix: path.endsWith('/') ? path : `${path}/`,
 		maxBodyBytes: checkInteger(field('maxBodyBytes'), options.maxBodyBytes ?? 1024 * 1024, 1),
+		maxEventsPerRequest: checkInteger(field('maxEventsPerRequest'), options.maxEventsPerRequest ?? 10_000, 1),
 		auth: options.auth === undefined ? undefined : new BearerAuth(options.auth, field('auth')),
 		signature:
 			options.webhookSecret === undefined

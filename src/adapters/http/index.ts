@@ -10,5 +10,5 @@ export { formatAddress, parseAddress, type HostPort } from './address.js';
 export type { BearerVerifier } from './auth.js';
 export { HttpInput, type HttpInputStats } from './http-input.js';
 export type { HttpInputOptions } from './http-input-options.js';
-export type { IngestError, IngestResponse } from './ingest-result.js';
+export { MAX_LISTED_ERRORS, type IngestError, type IngestResponse } from './ingest-result.js';
 export { WebhookOutput, type WebhookOutputOptions } from './webhook-output.js';
