@@ -79,6 +79,18 @@ export interface GrpcInputOptions {
 	readonly ackAfterDelivery?: boolean;
 	/** Copy the call's `authorization` header into each message's `authorization` metadata (for polku's `auth()` middleware). @default false */
 	readonly forwardAuthorization?: boolean;
+	/**
+	 * Under the `block` overflow policy, how long a `SendEvent` waits for
+	 * buffer space: then its events not admitted yet are withdrawn (dropped as
+	 * `overflow`) and the call fails with `RESOURCE_EXHAUSTED` (or, when some
+	 * got in, is acked with `OVERFLOW` errors for the rest). A call the client
+	 * cancels, or whose deadline passes, is withdrawn at once. `StreamEvents`
+	 * batches are not bounded by this: a stream's backpressure is HTTP/2 flow
+	 * control, bounded by the client's deadline or cancellation (which
+	 * withdraws its waiting batches) and on stop by `shutdownGraceMs`.
+	 * @default 5000
+	 */
+	readonly backpressureTimeoutMs?: number;
 	/** Batches of one stream being admitted at once before the input stops reading that stream. @default 8 */
 	readonly maxPendingBatches?: number;
 	/** On stop, how long in-flight batches may take to be acked before their streams are closed with `UNAVAILABLE`. @default 5000 */
@@ -106,6 +118,7 @@ export interface ResolvedGrpcInputOptions {
 	readonly ackAfterDelivery: boolean;
 	readonly forwardAuthorization: boolean;
 	readonly maxPendingBatches: number;
+	readonly backpressureTimeoutMs: number;
 	readonly shutdownGraceMs: number;
 	readonly health: (() => GrpcHealthReport | Promise<GrpcHealthReport>) | undefined;
 	readonly ackStats: boolean;
@@ -148,6 +161,7 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		ackAfterDelivery: options.ackAfterDelivery === true,
 		forwardAuthorization: options.forwardAuthorization === true,
 		maxPendingBatches: checkInteger(field('maxPendingBatches'), options.maxPendingBatches ?? 8, 1, 1024),
+		backpressureTimeoutMs: checkInteger(field('backpressureTimeoutMs'), options.backpressureTimeoutMs ?? 5000, 0, 2 ** 31 - 1),
 		shutdownGraceMs: checkInteger(field('shutdownGraceMs'), options.shutdownGraceMs ?? 5000, 0),
 		health: options.health,
 		ackStats: options.ackStats !== false,

@@ -1,0 +1,118 @@
+// Every wait of GrpcInput is bounded: a SendEvent whose caller gave up (cancelled, or its deadline passed) is
+// withdrawn and never admitted later; one the server gave up on gets RESOURCE_EXHAUSTED. Issue 7, item 15.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { ConfigError } from '../../src/index.js';
+import { GrpcInput } from '../../src/adapters/grpc/index.js';
+import { MemoryOutput } from '../../src/testing/index.js';
+import { rejectionOf, startRig, wireEvent, type GatewayClient, type WireAck } from './helpers.js';
+
+/** SendEvent with a client deadline `ms` from now. */
+function sendWithDeadline(client: GatewayClient, request: object, ms: number): Promise<WireAck> {
+	return new Promise((resolve, reject) => {
+		const callback = (error: ServiceError | null, ack?: WireAck): void => (error ? reject(error) : resolve(ack!));
+		(client.SendEvent as unknown as (r: object, m: Metadata, o: object, cb: typeof callback) => void)(request, new Metadata(), { deadline: Date.now() + ms }, callback);
+	});
+}
+
+/** Waits until `check()` holds, polling; fails after `ms`. */
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+	const end = Date.now() + ms;
+	while (!check()) {
+		if (Date.now() > end) throw new Error(`${what}: not after ${ms} ms`);
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+}
+
+describe('GrpcInput SendEvent: bounded waits for buffer space (block)', () => {
+	it('withdraws the events of calls whose client deadline passed: none is admitted later (40 calls)', async () => {
+		const output = new MemoryOutput({ name: 'memory' }).hang();
+		const rig = await startRig({}, { capacity: 2, batchSize: 1, overflow: 'block', output });
+		try {
+			// Fill the pipeline: one batch in flight, two buffered.
+			const first = ['f0', 'f1', 'f2'].map((id) => sendWithDeadline(rig.client, { event: wireEvent(id) }, 60_000));
+			await until(() => rig.hub.stats().buffer.size === 2 && output.hanging === 1, 3000, 'pipeline full');
+			const late = Array.from({ length: 40 }, (_, i) => rejectionOf(sendWithDeadline(rig.client, { event: wireEvent(`late-${i}`) }, 200)));
+			const errors = await Promise.all(late);
+			assert.ok(errors.every((e) => e.code === status.DEADLINE_EXCEEDED));
+			await until(() => rig.hub.stats().dropped.overflow === 40, 3000, 'the 40 withdrawn');
+			output.release();
+			await Promise.all(first);
+			await output.waitFor(3);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			assert.deepEqual(output.messages.map((m) => m.id).sort(), ['f0', 'f1', 'f2'], 'no event whose caller got DEADLINE_EXCEEDED is delivered');
+			assert.equal(rig.hub.stats().admitting, 0);
+		} finally {
+			output.release();
+			await rig.close();
+		}
+	});
+
+	it('answers RESOURCE_EXHAUSTED when the buffer stays full for backpressureTimeoutMs, and withdraws the event', async () => {
+		const output = new MemoryOutput({ name: 'memory' }).hang();
+		const rig = await startRig({ backpressureTimeoutMs: 100 }, { capacity: 1, batchSize: 1, overflow: 'block', output });
+		try {
+			const first = ['f0', 'f1'].map((id) => sendWithDeadline(rig.client, { event: wireEvent(id) }, 60_000));
+			await until(() => rig.hub.stats().buffer.size === 1 && output.hanging === 1, 3000, 'pipeline full');
+			const started = Date.now();
+			const error = await rejectionOf(sendWithDeadline(rig.client, { event: wireEvent('waits') }, 60_000));
+			assert.equal(error.code, status.RESOURCE_EXHAUSTED);
+			assert.match(error.details, /^buffer full \(1\/1\) for 100 ms: event withdrawn; retry later$/);
+			assert.ok(Date.now() - started < 2000);
+			output.release();
+			await Promise.all(first);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			assert.deepEqual(output.messages.map((m) => m.id).sort(), ['f0', 'f1']);
+			assert.equal(rig.hub.stats().dropped.overflow, 1);
+		} finally {
+			output.release();
+			await rig.close();
+		}
+	});
+
+	it('with ackAfterDelivery: a cancelled call withdraws what was not admitted', async () => {
+		const output = new MemoryOutput({ name: 'memory' }).hang();
+		const rig = await startRig({ ackAfterDelivery: true }, { capacity: 1, batchSize: 1, overflow: 'block', output });
+		try {
+			const first = ['f0', 'f1'].map((id) => sendWithDeadline(rig.client, { event: wireEvent(id) }, 60_000));
+			await until(() => rig.hub.stats().buffer.size === 1 && output.hanging === 1, 3000, 'pipeline full');
+			const error = await rejectionOf(sendWithDeadline(rig.client, { event: wireEvent('gone') }, 150));
+			assert.equal(error.code, status.DEADLINE_EXCEEDED);
+			await until(() => rig.hub.stats().dropped.overflow === 1, 3000, 'the withdrawn event');
+			output.release();
+			await Promise.all(first);
+			assert.deepEqual(output.messages.map((m) => m.id).sort(), ['f0', 'f1']);
+		} finally {
+			output.release();
+			await rig.close();
+		}
+	});
+
+	it('rejects a bad backpressureTimeoutMs with a ConfigError naming it', () => {
+		assert.throws(() => new GrpcInput({ backpressureTimeoutMs: -1 }), (e: unknown) => e instanceof ConfigError && e.field === 'GrpcInput.backpressureTimeoutMs');
+	});
+});
+
+describe('GrpcInput StreamEvents: a cancelled stream withdraws its waiting batches', () => {
+	it('events of a batch still waiting for space when the client cancels are never admitted', async () => {
+		const output = new MemoryOutput({ name: 'memory' }).hang();
+		const rig = await startRig({}, { capacity: 2, batchSize: 1, overflow: 'block', output });
+		try {
+			const call = rig.client.StreamEvents();
+			call.on('data', () => {});
+			call.on('error', () => {});
+			call.write({ events: { events: ['s0', 's1', 's2', 's3', 's4'].map((id) => wireEvent(id)) } });
+			await until(() => rig.hub.stats().admitting === 2, 3000, 'two events waiting');
+			call.cancel();
+			await until(() => rig.hub.stats().dropped.overflow === 2, 3000, 'the waiting events withdrawn');
+			output.release();
+			await output.waitFor(3);
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			assert.deepEqual(output.messages.map((m) => m.id), ['s0', 's1', 's2']);
+		} finally {
+			output.release();
+			await rig.close();
+		}
+	});
+});
