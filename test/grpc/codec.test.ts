@@ -52,6 +52,15 @@ function fromWire(e: WireEvent): Record<string, unknown> {
 	};
 }
 
+/** An IngestBatch whose raw body (format protobuf) is the EventPayload of `messages`. */
+function encodeIngestEventPayloadBody(messages: readonly Message[]): Buffer {
+	const batch = encodeIngestBatch(messages);
+	const r = new WireReader(batch);
+	r.tag();
+	const payload = r.bytes(); // the EventPayload of field 4
+	return stream.requestSerialize({ raw: { data: payload, format: 'protobuf' } });
+}
+
 const plain = (m: Message): Record<string, unknown> => {
 	const metadata = Object.create(null) as Record<string, string>;
 	for (const k of Object.keys(m.metadata)) metadata[k] = m.metadata[k]!;
@@ -109,11 +118,26 @@ describe('decodeIngestBatch', () => {
 		);
 	});
 
-	it('payloads are views into the received buffer, not copies', () => {
-		const bytes = encodeIngestBatch([createMessage({ source: 's', messageType: 't', payload: 'hello' })]);
+	it('a payload that is most of the received buffer is a view into it, not a copy', () => {
+		const bytes = encodeIngestBatch([createMessage({ source: 's', messageType: 't', payload: Buffer.alloc(64 * 1024, 7) })]);
 		const m = decodeIngestBatch(bytes).messages![0]!;
 		assert.equal(m.payload.buffer, bytes.buffer);
-		assert.equal(Buffer.from(m.payload).toString(), 'hello');
+		assert.equal(m.payload.length, 64 * 1024);
+	});
+
+	it('small payloads of a large request are copied out: one buffered message never pins the whole request', () => {
+		const messages = Array.from({ length: 4096 }, (_, i) => createMessage({ id: `m${i}`, source: 's', messageType: 't', payload: Buffer.alloc(1000, i) }));
+		const bytes = encodeIngestBatch(messages); // ~4 MiB, as a client's batch at maxMessageBytes
+		assert.ok(bytes.length > 4_000_000);
+		const decoded = decodeIngestBatch(bytes).messages!;
+		for (const m of decoded) {
+			assert.notEqual(m.payload.buffer, bytes.buffer, m.id);
+			assert.ok(m.payload.buffer.byteLength <= 16 * 1024, `${m.id} pins ${m.payload.buffer.byteLength} bytes`);
+		}
+		assert.deepEqual(Buffer.from(decoded[4095]!.payload), Buffer.alloc(1000, 4095));
+		// The same for an EventPayload sent as a raw protobuf body.
+		const raw = decodeIngestBatch(encodeIngestEventPayloadBody(messages)).messages!;
+		assert.ok(raw.every((m) => m.payload.buffer.byteLength <= 16 * 1024));
 	});
 
 	it('keeps __proto__ and constructor metadata keys as data', () => {

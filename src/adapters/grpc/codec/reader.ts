@@ -199,6 +199,23 @@ export class WireReader {
 		return this.buf.subarray(start, start + n);
 	}
 
+	/**
+	 * A payload (bytes field). A view into the buffer when it is at least half
+	 * of the memory a view keeps alive (the received message's whole backing
+	 * store); otherwise a copy, so that a message still buffered (a slow
+	 * output, a retry) never pins a large request for a small payload: a
+	 * payload then keeps at most its own bytes alive, or one 16 KiB chunk
+	 * that small payloads are copied into.
+	 */
+	payload(): Buffer {
+		const n = this.length();
+		const start = this.pos;
+		this.pos = start + n;
+		const buf = this.buf;
+		if (n * 2 >= buf.buffer.byteLength) return buf.subarray(start, start + n);
+		return copyOut(buf, start, n);
+	}
+
 	/** Skips the value of a field with the given tag. */
 	skip(tag: number, depth = 0): void {
 		switch (tag & 7) {
@@ -241,6 +258,30 @@ export class WireReader {
 	#truncated(): WireError {
 		return new WireError(`truncated message at byte ${this.pos}`);
 	}
+}
+
+/** Small payloads are copied into chunks of this size; a payload keeps at most one chunk alive. */
+const CHUNK_BYTES = 16 * 1024;
+/** Payloads above this get an allocation of their own. */
+const OWN_ALLOCATION = CHUNK_BYTES / 4;
+let chunk: Buffer = Buffer.alloc(CHUNK_BYTES); // zeroed: a payload's .buffer shows no stale memory
+let chunkUsed = 0;
+
+/** A copy of `buf[start, start + n)` that shares memory only with other small payloads. */
+function copyOut(buf: Buffer, start: number, n: number): Buffer {
+	if (n > OWN_ALLOCATION) {
+		const own = Buffer.allocUnsafeSlow(n);
+		buf.copy(own, 0, start, start + n);
+		return own;
+	}
+	if (n > CHUNK_BYTES - chunkUsed) {
+		chunk = Buffer.alloc(CHUNK_BYTES);
+		chunkUsed = 0;
+	}
+	const at = chunkUsed;
+	buf.copy(chunk, at, start, start + n);
+	chunkUsed = at + n;
+	return chunk.subarray(at, at + n);
 }
 
 const MAX_SHARED = 64;
