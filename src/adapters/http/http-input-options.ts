@@ -1,10 +1,64 @@
 import type { Server, ServerOptions } from 'node:http';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../../errors.js';
 import { checkInteger, checkNumber } from '../../hub/options.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { parseAddress, type HostPort } from './address.js';
 import { BearerAuth, WebhookSignature, type BearerVerifier } from './auth.js';
 import { MediaTypeMatcher } from './content-type.js';
+
+/**
+ * PEM text or bytes, or a list of them (a key or certificate chain per entry).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ *
+ * const cert: Pem = readFileSync('/etc/polku/tls/server.crt');
+ * ```
+ */
+export type Pem = string | Uint8Array | readonly (string | Uint8Array)[];
+
+/**
+ * HTTPS for {@link HttpInput}: the server's key and certificate, and
+ * optionally the CA that client certificates must be signed by (mutual TLS).
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { HttpInput } from 'polku/http';
+ *
+ * new HttpInput({
+ *   address: '0.0.0.0:8443',
+ *   tls: {
+ *     key: readFileSync('/etc/polku/tls/server.key'),
+ *     cert: readFileSync('/etc/polku/tls/server.crt'),
+ *     ca: readFileSync('/etc/polku/tls/clients-ca.crt'), // clients must present a certificate it signed
+ *   },
+ * });
+ * ```
+ */
+export interface HttpInputTlsOptions {
+	/** The server's private key (PEM). */
+	readonly key: Pem;
+	/** The server's certificate chain (PEM). */
+	readonly cert: Pem;
+	/** The key's passphrase, if it is encrypted. */
+	readonly passphrase?: string;
+	/**
+	 * CA certificate(s) (PEM) that client certificates must be signed by.
+	 * Setting it asks every client for a certificate (`requestCert`), and a
+	 * client without a valid one is refused during the handshake
+	 * (`rejectUnauthorized`).
+	 */
+	readonly ca?: Pem;
+	/** Ask clients for a certificate. @default true when `ca` is set, else false */
+	readonly requestCert?: boolean;
+	/** Refuse clients whose certificate is missing or not signed by `ca` (only when `requestCert`). @default true */
+	readonly rejectUnauthorized?: boolean;
+	/** The oldest TLS version accepted. @default 'TLSv1.2' */
+	readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
 
 /**
  * Options of {@link HttpInput}.
@@ -28,13 +82,16 @@ export interface HttpInputOptions {
 	/** Where to listen, `host:port` (`[v6]:port`); port 0 picks a free one. Not with `server`. @default '0.0.0.0:8080' */
 	readonly address?: string;
 	/**
-	 * Your own server: the input adds a `request` listener that answers every
-	 * request (404 outside `path`); you call `listen()`. To mount the input in
-	 * a router instead, call {@link HttpInput.handler} yourself.
+	 * Your own server, `http.Server` or `https.Server` (then TLS is yours to
+	 * set up): the input adds a `request` listener that answers every request
+	 * (404 outside `path`); you call `listen()`. To mount the input in a
+	 * router instead, call {@link HttpInput.handler} yourself.
 	 */
 	readonly server?: Server;
 	/** Options for the server the input creates (ignored with `server`). */
 	readonly serverOptions?: ServerOptions;
+	/** Serve HTTPS (and optionally require client certificates): see {@link HttpInputTlsOptions}. Not with `server`. @default plain HTTP */
+	readonly tls?: HttpInputTlsOptions;
 	/** The route prefix; routes are `{path}events`, `{path}events/:source[/:type]`, `{path}health`. @default '/' */
 	readonly path?: string;
 	/**
@@ -77,6 +134,8 @@ export interface ResolvedHttpInputOptions {
 	readonly listen: HostPort | undefined;
 	readonly server: Server | undefined;
 	readonly serverOptions: ServerOptions;
+	/** Options for `https.createServer`, when the input serves TLS. */
+	readonly tls: Readonly<Record<string, unknown>> | undefined;
 	readonly prefix: string;
 	readonly maxBodyBytes: number;
 	readonly maxEventsPerRequest: number;
@@ -100,6 +159,9 @@ export function resolveHttpInputOptions(options: HttpInputOptions): ResolvedHttp
 	if (options.server !== undefined && (typeof options.server !== 'object' || typeof options.server.on !== 'function')) {
 		throw new ConfigError(field('server'), 'must be an http.Server');
 	}
+	if (options.server !== undefined && options.tls !== undefined) {
+		throw new ConfigError(field('tls'), 'give tls to the server you pass (https.createServer), or drop server and let the input create it');
+	}
 	const listen = options.server === undefined ? parseAddress(options.address ?? '0.0.0.0:8080', field('address')) : undefined;
 	const path = options.path ?? '/';
 	if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
@@ -116,6 +178,7 @@ export function resolveHttpInputOptions(options: HttpInputOptions): ResolvedHttp
 		listen,
 		server: options.server,
 		serverOptions: options.serverOptions ?? {},
+		tls: options.tls === undefined ? undefined : resolveTls(options.tls, field('tls')),
 		prefix: path.endsWith('/') ? path : `${path}/`,
 		maxBodyBytes: checkInteger(field('maxBodyBytes'), options.maxBodyBytes ?? 1024 * 1024, 1),
 		maxEventsPerRequest: checkInteger(field('maxEventsPerRequest'), options.maxEventsPerRequest ?? 10_000, 1),
@@ -131,6 +194,40 @@ export function resolveHttpInputOptions(options: HttpInputOptions): ResolvedHttp
 		rawTypes: Object.freeze([...rawTypes]),
 		logger,
 	};
+}
+
+const isPem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array;
+
+function checkPem(field: string, value: unknown, required: boolean): void {
+	if (value === undefined && !required) return;
+	if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) return;
+	throw new ConfigError(field, 'must be PEM text or bytes (or a list of them), e.g. readFileSync("server.key")');
+}
+
+/** Checks the TLS options and builds a secure context once, so a bad key or certificate fails here, naming `tls`. */
+function resolveTls(tls: HttpInputTlsOptions, field: string): Readonly<Record<string, unknown>> {
+	if (tls === null || typeof tls !== 'object') throw new ConfigError(field, 'must be an object with key and cert');
+	checkPem(`${field}.key`, tls.key, true);
+	checkPem(`${field}.cert`, tls.cert, true);
+	checkPem(`${field}.ca`, tls.ca, false);
+	const requestCert = checkBoolean(`${field}.requestCert`, tls.requestCert ?? tls.ca !== undefined);
+	const rejectUnauthorized = checkBoolean(`${field}.rejectUnauthorized`, tls.rejectUnauthorized ?? true);
+	const minVersion = tls.minVersion ?? 'TLSv1.2';
+	if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') throw new ConfigError(`${field}.minVersion`, `must be TLSv1.2 or TLSv1.3, got ${String(minVersion)}`);
+	if (tls.passphrase !== undefined && typeof tls.passphrase !== 'string') throw new ConfigError(`${field}.passphrase`, 'must be a string');
+	const secure = {
+		key: tls.key as string | Buffer | (string | Buffer)[],
+		cert: tls.cert as string | Buffer | (string | Buffer)[],
+		...(tls.ca === undefined ? {} : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
+		...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+		minVersion,
+	};
+	try {
+		createSecureContext(secure);
+	} catch (error) {
+		throw new ConfigError(field, `the key, certificate or CA is not usable: ${(error as Error).message}`);
+	}
+	return Object.freeze({ ...secure, requestCert, rejectUnauthorized });
 }
 
 function checkBoolean(field: string, value: unknown): boolean {

@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { Server as TlsServer } from 'node:tls';
 import { toError } from '../../errors.js';
 import type { BatchOutcome, DeliveryBatchOutcome, Input, Sink } from '../../input/input.js';
 import type { Message } from '../../message/message.js';
@@ -143,7 +145,8 @@ export class HttpInput implements Input {
 		if (signal.aborted) return;
 		this.#closing = this.#replies.closing = false;
 		const own = this.#o.server === undefined;
-		const server = this.#o.server ?? createServer(this.#o.serverOptions);
+		const tls = this.#o.tls;
+		const server = this.#o.server ?? (tls === undefined ? createServer(this.#o.serverOptions) : (createHttpsServer({ ...this.#o.serverOptions, ...tls }) as unknown as Server));
 		let port: number | undefined;
 		try {
 			if (this.#attached !== server) {
@@ -162,7 +165,7 @@ export class HttpInput implements Input {
 		if (own) server.on('error', (error) => this.#o.logger.error({ input: this.name, err: error }, 'polku http input server error'));
 		if (port !== undefined && !signal.aborted) {
 			this.#resolveReady({ port });
-			this.#o.logger.info({ input: this.name, port }, 'polku http input listening');
+			this.#o.logger.info({ input: this.name, port, tls: server instanceof TlsServer }, 'polku http input listening');
 		}
 		if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
 		await this.#shutdown(server, own);
