@@ -1,5 +1,6 @@
-import type { Metadata, Server, ServerCredentials, ServerOptions } from '@grpc/grpc-js';
+import { ServerCredentials, type Metadata, type Server, type ServerOptions } from '@grpc/grpc-js';
 import { ConfigError } from '../../errors.js';
+import { checkTlsMaterial } from '../http/tls-material.js';
 import { checkInteger } from '../../hub/options.js';
 import type { GrpcHealthReport } from './codec/health.js';
 
@@ -31,6 +32,34 @@ export interface GrpcCallInfo {
 export type GrpcAuth = (metadata: Metadata, call: GrpcCallInfo) => boolean | string | Promise<boolean | string>;
 
 /**
+ * TLS for a {@link GrpcInput}: the server's key and certificate (PEM), and
+ * optionally the CA that client certificates must be signed by (mutual TLS).
+ * A shorthand for `credentials: ServerCredentials.createSsl(…)`, checked at
+ * construction.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { GrpcInput } from 'polku/grpc';
+ *
+ * new GrpcInput({
+ *   address: '0.0.0.0:50051',
+ *   tls: { key: readFileSync('server.key'), cert: readFileSync('server.crt'), ca: readFileSync('clients-ca.crt') },
+ * });
+ * ```
+ */
+export interface GrpcInputTlsOptions {
+	/** The server's private key (PEM, unencrypted). */
+	readonly key: string | Uint8Array;
+	/** The server's certificate chain (PEM). */
+	readonly cert: string | Uint8Array;
+	/** CA certificate(s) (PEM) that client certificates must be signed by; clients without one are refused. */
+	readonly ca?: string | Uint8Array;
+	/** Refuse clients without a certificate signed by `ca` (only with `ca`). @default true */
+	readonly checkClientCertificate?: boolean;
+}
+
+/**
  * Options of {@link GrpcInput}.
  *
  * @example
@@ -52,6 +81,8 @@ export interface GrpcInputOptions {
 	readonly server?: Server;
 	/** Transport security. @default ServerCredentials.createInsecure() */
 	readonly credentials?: ServerCredentials;
+	/** TLS from a key, certificate and optional client CA (instead of `credentials`): see {@link GrpcInputTlsOptions}. */
+	readonly tls?: GrpcInputTlsOptions;
 	/** Options of the `grpc.Server` the input creates (keepalive, `grpc.max_concurrent_streams`, …). */
 	readonly serverOptions?: ServerOptions;
 	/**
@@ -149,7 +180,7 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		name,
 		address,
 		server: options.server,
-		credentials: options.credentials,
+		credentials: options.tls === undefined ? options.credentials : tlsCredentials(options, field('tls')),
 		serverOptions: {
 			...serverOptions,
 			'grpc.max_receive_message_length': maxMessageBytes,
@@ -166,4 +197,20 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		health: options.health,
 		ackStats: options.ackStats !== false,
 	};
+}
+
+/** `ServerCredentials` for `options.tls`, after checking the key, certificate and CA with Node's TLS. */
+function tlsCredentials(options: GrpcInputOptions, field: string): ServerCredentials {
+	const tls = options.tls!;
+	if (options.credentials !== undefined) throw new ConfigError(field, 'give either tls or credentials, not both');
+	if (tls === null || typeof tls !== 'object') throw new ConfigError(field, 'must be an object with key and cert');
+	for (const key of ['key', 'cert', 'ca'] as const) {
+		const value: unknown = tls[key];
+		if (value !== undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) throw new ConfigError(`${field}.${key}`, 'must be PEM text or bytes');
+	}
+	checkTlsMaterial(tls, field);
+	const bytes = (pem: string | Uint8Array): Buffer => (typeof pem === 'string' ? Buffer.from(pem) : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength));
+	const check = tls.checkClientCertificate ?? true;
+	if (typeof check !== 'boolean') throw new ConfigError(`${field}.checkClientCertificate`, 'must be a boolean');
+	return ServerCredentials.createSsl(tls.ca === undefined ? null : bytes(tls.ca), [{ private_key: bytes(tls.key), cert_chain: bytes(tls.cert) }], tls.ca !== undefined && check);
 }

@@ -1,23 +1,11 @@
 import type { Server, ServerOptions } from 'node:http';
-import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../../errors.js';
 import { checkInteger, checkNumber } from '../../hub/options.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { parseAddress, type HostPort } from './address.js';
 import { BearerAuth, WebhookSignature, type BearerVerifier } from './auth.js';
 import { MediaTypeMatcher } from './content-type.js';
-
-/**
- * PEM text or bytes, or a list of them (a key or certificate chain per entry).
- *
- * @example
- * ```ts
- * import { readFileSync } from 'node:fs';
- *
- * const cert: Pem = readFileSync('/etc/polku/tls/server.crt');
- * ```
- */
-export type Pem = string | Uint8Array | readonly (string | Uint8Array)[];
+import { checkTlsMaterial, type Pem } from './tls-material.js';
 
 /**
  * HTTPS for {@link HttpInput}: the server's key and certificate, and
@@ -196,38 +184,15 @@ export function resolveHttpInputOptions(options: HttpInputOptions): ResolvedHttp
 	};
 }
 
-const isPem = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array;
-
-function checkPem(field: string, value: unknown, required: boolean): void {
-	if (value === undefined && !required) return;
-	if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) return;
-	throw new ConfigError(field, 'must be PEM text or bytes (or a list of them), e.g. readFileSync("server.key")');
-}
-
-/** Checks the TLS options and builds a secure context once, so a bad key or certificate fails here, naming `tls`. */
+/** Checks the TLS options (a bad key or certificate fails here, naming `tls`), as options for `https.createServer`. */
 function resolveTls(tls: HttpInputTlsOptions, field: string): Readonly<Record<string, unknown>> {
 	if (tls === null || typeof tls !== 'object') throw new ConfigError(field, 'must be an object with key and cert');
-	checkPem(`${field}.key`, tls.key, true);
-	checkPem(`${field}.cert`, tls.cert, true);
-	checkPem(`${field}.ca`, tls.ca, false);
+	const material = checkTlsMaterial(tls, field);
 	const requestCert = checkBoolean(`${field}.requestCert`, tls.requestCert ?? tls.ca !== undefined);
 	const rejectUnauthorized = checkBoolean(`${field}.rejectUnauthorized`, tls.rejectUnauthorized ?? true);
 	const minVersion = tls.minVersion ?? 'TLSv1.2';
 	if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') throw new ConfigError(`${field}.minVersion`, `must be TLSv1.2 or TLSv1.3, got ${String(minVersion)}`);
-	if (tls.passphrase !== undefined && typeof tls.passphrase !== 'string') throw new ConfigError(`${field}.passphrase`, 'must be a string');
-	const secure = {
-		key: tls.key as string | Buffer | (string | Buffer)[],
-		cert: tls.cert as string | Buffer | (string | Buffer)[],
-		...(tls.ca === undefined ? {} : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
-		...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
-		minVersion,
-	};
-	try {
-		createSecureContext(secure);
-	} catch (error) {
-		throw new ConfigError(field, `the key, certificate or CA is not usable: ${(error as Error).message}`);
-	}
-	return Object.freeze({ ...secure, requestCert, rejectUnauthorized });
+	return Object.freeze({ ...material, minVersion, requestCert, rejectUnauthorized });
 }
 
 function checkBoolean(field: string, value: unknown): boolean {
