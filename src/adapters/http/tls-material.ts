@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../../errors.js';
 
@@ -56,6 +57,9 @@ export function checkTlsMaterial(tls: TlsMaterial, field: string): CheckedTlsMat
 	};
 	try {
 		createSecureContext(material);
+		// Node's TLS skips what in a CA file is not a certificate: make sure each entry holds one.
+		const cas: readonly (string | Uint8Array)[] = tls.ca === undefined ? [] : typeof tls.ca === 'string' || tls.ca instanceof Uint8Array ? [tls.ca] : tls.ca;
+		for (const ca of cas) new X509Certificate(ca);
 	} catch (error) {
 		throw new ConfigError(field, `the key, certificate or CA is not usable: ${(error as Error).message}`);
 	}
