@@ -113,6 +113,7 @@ export class WebhookOutput implements Output {
 	 * (the hub gave up on the send).
 	 */
 	send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
+		if (signal?.aborted === true) return Promise.reject(new OutputError(this.name, `POST ${this.#url.origin} was abandoned by the hub before it started`));
 		const body = Buffer.from(this.#encode(batch), 'utf8');
 		return new Promise<void>((resolve, reject) => {
 			const abort = new AbortController();
