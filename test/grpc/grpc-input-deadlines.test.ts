@@ -116,3 +116,45 @@ describe('GrpcInput StreamEvents: a cancelled stream withdraws its waiting batch
 		}
 	});
 });
+
+describe('GrpcInput maxEventsPerRequest', () => {
+	it('refuses a request with more events than maxEventsPerRequest before decoding them all (INVALID_ARGUMENT / an INVALID Ack)', async () => {
+		const rig = await startRig({ maxEventsPerRequest: 3 });
+		try {
+			const events = ['a', 'b', 'c', 'd'].map((id) => wireEvent(id));
+			const unary = await rejectionOf(sendWithDeadline(rig.client, { format: 'ndjson', raw: Buffer.from('{}\n{}\n{}\n{}\n') }, 5000));
+			assert.equal(unary.code, status.INVALID_ARGUMENT);
+			assert.match(unary.details, /more than 3 events \(maxEventsPerRequest\)/);
+			const call = rig.client.StreamEvents();
+			const acks: WireAck[] = [];
+			call.on('data', (a: WireAck) => acks.push(a));
+			const ended = new Promise<void>((resolve, reject) => call.on('end', resolve).on('error', reject));
+			call.write({ events: { events } });
+			call.write({ raw: { format: 'json', data: Buffer.from('[{},{},{},{}]') } });
+			call.write({ events: { events: events.slice(0, 3) } });
+			call.end();
+			await ended;
+			assert.equal(acks.length, 3);
+			assert.deepEqual(acks[0]!.event_ids ?? [], []);
+			assert.match(acks[0]!.errors![0]!.message!, /IngestBatch holds more than 3 events \(maxEventsPerRequest\)/);
+			assert.match(acks[1]!.errors![0]!.message!, /more than 3 events \(maxEventsPerRequest\)/);
+			assert.deepEqual(acks[2]!.event_ids, ['a', 'b', 'c']);
+			assert.equal(rig.input.stats.invalid, 3);
+		} finally {
+			await rig.close();
+		}
+	});
+
+	it('defaults to 10 000 events per request', async () => {
+		const rig = await startRig();
+		try {
+			const many = (n: number): Buffer => Buffer.from('[' + Array(n).fill('{}').join(',') + ']');
+			const over = await rejectionOf(sendWithDeadline(rig.client, { format: 'json', raw: many(10_001) }, 10_000));
+			assert.equal(over.code, status.INVALID_ARGUMENT);
+			const ok = await sendWithDeadline(rig.client, { format: 'json', raw: many(10_000) }, 10_000);
+			assert.equal(ok.event_ids!.length, 10_000);
+		} finally {
+			await rig.close();
+		}
+	});
+});

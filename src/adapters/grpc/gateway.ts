@@ -36,7 +36,7 @@ export class Gateway implements GatewayHost {
 		this.#deadlines = new AdmissionDeadlines(options.backpressureTimeoutMs);
 	}
 
-	/** Handlers for `server.addService(gatewayServerService, …)`. */
+	/** Handlers for `server.addService(gatewayServerService(…), …)`. */
 	get handlers(): UntypedServiceImplementation {
 		return { StreamEvents: this.#streamEvents, SendEvent: this.#sendEvent, Health: this.#health };
 	}

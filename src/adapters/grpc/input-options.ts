@@ -122,6 +122,14 @@ export interface GrpcInputOptions {
 	 * @default 5000
 	 */
 	readonly backpressureTimeoutMs?: number;
+	/**
+	 * Most events one request (an `IngestBatch`, or a `SendEvent` raw body) may
+	 * hold; decoding stops past it and the request is refused as invalid
+	 * (`INVALID_ARGUMENT`, or an Ack with one `INVALID` error). Bounds the
+	 * messages one request can put in front of the buffer (a 4 MiB request of
+	 * empty events would otherwise decode into two million). @default 10000
+	 */
+	readonly maxEventsPerRequest?: number;
 	/** Batches of one stream being admitted at once before the input stops reading that stream. @default 8 */
 	readonly maxPendingBatches?: number;
 	/** On stop, how long in-flight batches may take to be acked before their streams are closed with `UNAVAILABLE`. @default 5000 */
@@ -149,6 +157,7 @@ export interface ResolvedGrpcInputOptions {
 	readonly ackAfterDelivery: boolean;
 	readonly forwardAuthorization: boolean;
 	readonly maxPendingBatches: number;
+	readonly maxEventsPerRequest: number;
 	readonly backpressureTimeoutMs: number;
 	readonly shutdownGraceMs: number;
 	readonly health: (() => GrpcHealthReport | Promise<GrpcHealthReport>) | undefined;
@@ -192,6 +201,7 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		ackAfterDelivery: options.ackAfterDelivery === true,
 		forwardAuthorization: options.forwardAuthorization === true,
 		maxPendingBatches: checkInteger(field('maxPendingBatches'), options.maxPendingBatches ?? 8, 1, 1024),
+		maxEventsPerRequest: checkInteger(field('maxEventsPerRequest'), options.maxEventsPerRequest ?? 10_000, 1),
 		backpressureTimeoutMs: checkInteger(field('backpressureTimeoutMs'), options.backpressureTimeoutMs ?? 5000, 0, 2 ** 31 - 1),
 		shutdownGraceMs: checkInteger(field('shutdownGraceMs'), options.shutdownGraceMs ?? 5000, 0),
 		health: options.health,
