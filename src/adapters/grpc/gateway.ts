@@ -107,7 +107,15 @@ export class Gateway implements GatewayHost {
 		const onCancel = (): void => withdraw.abort(new Error('the client cancelled the call or its deadline passed'));
 		call.once('cancelled', onCancel);
 		if (call.cancelled) onCancel();
+		// A call with a deadline sooner than backpressureTimeoutMs gives up a little before it, so the
+		// client gets a definite RESOURCE_EXHAUSTED (retry) rather than an ambiguous DEADLINE_EXCEEDED.
+		const untilDeadline = Number(call.getDeadline()) - Date.now();
+		const callTimer =
+			untilDeadline < options.backpressureTimeoutMs
+				? setTimeout(() => withdraw.abort(new Error('the call was about to pass its deadline')), Math.max(0, untilDeadline - deadlineMargin(untilDeadline)))
+				: undefined;
 		this.#admit(messages, withdraw).then(({ outcome, timedOut }) => {
+			clearTimeout(callTimer);
 			call.off('cancelled', onCancel);
 			const delivered = 'delivered' in outcome;
 			const refused: readonly { readonly reason: string }[] = delivered ? outcome.failed : outcome.dropped;
@@ -116,11 +124,14 @@ export class Gateway implements GatewayHost {
 				const what = messages.length === 1 ? 'event' : `${messages.length} events`;
 				const details = timedOut
 					? `buffer full (${sink.bufferSize}/${sink.bufferCapacity}) for ${options.backpressureTimeoutMs} ms: ${what} withdrawn; retry later`
-					: `buffer full (${sink.bufferSize}/${sink.bufferCapacity}): ${what} dropped under the overflow policy`;
+					: withdraw.aborted
+						? `buffer full (${sink.bufferSize}/${sink.bufferCapacity}) until the call's deadline: ${what} withdrawn; retry later`
+						: `buffer full (${sink.bufferSize}/${sink.bufferCapacity}): ${what} dropped under the overflow policy`;
 				return done({ code: status.RESOURCE_EXHAUSTED, details });
 			}
 			done(null, delivered ? ackFromDelivery(messages, outcome, sink, options.ackStats) : ackFromSend(messages, outcome, sink, options.ackStats));
 		}, (error: unknown) => {
+			clearTimeout(callTimer);
 			call.off('cancelled', onCancel);
 			done(null, ackFromSinkError(messages, error, sink));
 		});
@@ -160,6 +171,11 @@ export class Gateway implements GatewayHost {
 			eventsProcessed: this.counters.processed,
 		};
 	}
+}
+
+/** How long before a call's deadline a waiting SendEvent gives up: a tenth of the time left, 5 to 100 ms. */
+function deadlineMargin(untilDeadline: number): number {
+	return Math.min(100, Math.max(5, untilDeadline / 10));
 }
 
 function forwardAuthorization(call: ServerUnaryCall<DecodedEvents, GrpcAck>, messages: DecodedMessage[]): void {
