@@ -52,6 +52,12 @@ export interface GatewayConfig {
 	readonly emitWebhookFormat: 'json' | 'ndjson';
 	/** `POLKU_PAYLOAD_ENCODING`: payloads in the stdout and webhook JSON (`base64`, `utf8`, `json`). @default 'base64' */
 	readonly payloadEncoding: PayloadEncoding;
+	/** `POLKU_TLS_CERT`: PEM certificate (chain) file; with `POLKU_TLS_KEY`, the gRPC and HTTP inputs serve TLS. @default none (plaintext) */
+	readonly tlsCert: string | undefined;
+	/** `POLKU_TLS_KEY`: PEM private key file of `POLKU_TLS_CERT`. @default none */
+	readonly tlsKey: string | undefined;
+	/** `POLKU_TLS_CA`: PEM CA file; when set, clients of both inputs must present a certificate it signed. @default none */
+	readonly tlsCa: string | undefined;
 }
 
 /** The variables {@link loadConfig} reads. */
@@ -73,6 +79,9 @@ const VARIABLES: readonly string[] = Object.freeze([
 	'POLKU_EMIT_WEBHOOK_URL',
 	'POLKU_EMIT_WEBHOOK_FORMAT',
 	'POLKU_PAYLOAD_ENCODING',
+	'POLKU_TLS_CERT',
+	'POLKU_TLS_KEY',
+	'POLKU_TLS_CA',
 ]);
 
 /**
@@ -115,6 +124,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 	const bufferCapacity = integer(env, 'POLKU_BUFFER_CAPACITY', 100_000, 1, 2 ** 30);
 	const batchSize = integer(env, 'POLKU_BATCH_SIZE', Math.min(100, bufferCapacity), 1, 2 ** 30);
 	if (batchSize > bufferCapacity) throw envError('POLKU_BATCH_SIZE', `must be at most POLKU_BUFFER_CAPACITY (${bufferCapacity})`, env['POLKU_BATCH_SIZE']);
+	const tlsCert = value(env, 'POLKU_TLS_CERT');
+	const tlsKey = value(env, 'POLKU_TLS_KEY');
+	const tlsCa = value(env, 'POLKU_TLS_CA');
+	if (tlsCert !== undefined && tlsKey === undefined) throw envError('POLKU_TLS_KEY', 'must be set with POLKU_TLS_CERT (the PEM private key file)', env['POLKU_TLS_KEY']);
+	if (tlsKey !== undefined && tlsCert === undefined) throw envError('POLKU_TLS_CERT', 'must be set with POLKU_TLS_KEY (the PEM certificate file)', env['POLKU_TLS_CERT']);
+	if (tlsCa !== undefined && tlsCert === undefined) throw envError('POLKU_TLS_CA', 'needs POLKU_TLS_CERT and POLKU_TLS_KEY (the server certificate and key)', env['POLKU_TLS_CA']);
 	return {
 		grpcAddr: address(env, 'POLKU_GRPC_ADDR', '0.0.0.0:50051', false),
 		httpAddr: address(env, 'POLKU_HTTP_ADDR', undefined, false),
@@ -133,6 +148,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
 		emitWebhookUrl: url(env, 'POLKU_EMIT_WEBHOOK_URL'),
 		emitWebhookFormat: oneOf(env, 'POLKU_EMIT_WEBHOOK_FORMAT', ['json', 'ndjson'], 'json', true),
 		payloadEncoding: oneOf(env, 'POLKU_PAYLOAD_ENCODING', PAYLOAD_ENCODINGS, 'base64', true),
+		tlsCert,
+		tlsKey,
+		tlsCa,
 	};
 }
 

@@ -13,6 +13,7 @@ import { createLogger, type GatewayLogger } from './logger.js';
 import { planPlugins } from './plugins/index.js';
 import { handleSignals } from './signals.js';
 import { StdoutOutput, type LineStream } from './stdout-output.js';
+import { readGatewayTls } from './tls-files.js';
 
 /**
  * What a {@link run} `configure` callback gets: the hub builder the
@@ -116,7 +117,9 @@ class GatewayBuilder extends HubBuilder {
 /**
  * Runs the polku gateway: reads the environment ({@link loadConfig}), builds
  * the hub with the `POLKU_EMIT_*` outputs, lets `configure` add to it, adds the
- * gRPC input (`POLKU_GRPC_ADDR`) and the HTTP input (`POLKU_HTTP_ADDR`), and a
+ * gRPC input (`POLKU_GRPC_ADDR`) and the HTTP input (`POLKU_HTTP_ADDR`), both
+ * over TLS when `POLKU_TLS_CERT` / `POLKU_TLS_KEY` are set (client
+ * certificates signed by `POLKU_TLS_CA` required when that is set too), and a
  * stdout JSON-lines output when no output was added; starts it, serves
  * `/metrics`, `/health` and `/pipeline` on `POLKU_METRICS_ADDR`, logs one
  * `polku-gateway started` line with the bound addresses, and stops cleanly on
@@ -139,6 +142,7 @@ class GatewayBuilder extends HubBuilder {
 export async function run(configure?: GatewayConfigure, options: RunOptions = {}): Promise<Gateway> {
 	const env = options.env ?? process.env;
 	const config = loadConfig(env);
+	const tls = readGatewayTls(config);
 	const plans = planPlugins(env);
 	const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
 	for (const name of unknownVariables(env)) logger.warn({ variable: name }, 'polku-gateway: unknown POLKU_ variable ignored');
@@ -171,6 +175,7 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 					name: 'grpc',
 					health: grpc!.hubHealth(() => hubRef!),
 					...(config.authTokens.length > 0 ? { auth: grpc!.bearerToken(config.authTokens) } : {}),
+					...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }) } }),
 				})
 			: undefined;
 	const httpInput =
@@ -182,6 +187,7 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 					logger,
 					...(config.authTokens.length > 0 ? { auth: config.authTokens } : {}),
 					...(config.httpWebhookSecret === undefined ? {} : { webhookSecret: config.httpWebhookSecret }),
+					...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }) } }),
 				})
 			: undefined;
 	if (grpcInput !== undefined) builder.input(grpcInput);
@@ -226,7 +232,14 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 	}
 	const stats = hub.stats();
 	logger.info(
-		{ ...addresses, inputs: Object.keys(stats.inputs), outputs: Object.keys(stats.outputs), bufferCapacity: config.bufferCapacity, pid: process.pid },
+		{
+			...addresses,
+			tls: tls === undefined ? 'off' : tls.ca === undefined ? 'server' : 'mutual',
+			inputs: Object.keys(stats.inputs),
+			outputs: Object.keys(stats.outputs),
+			bufferCapacity: config.bufferCapacity,
+			pid: process.pid,
+		},
 		'polku-gateway started',
 	);
 	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));

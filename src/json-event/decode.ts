@@ -4,6 +4,7 @@ import { nextId } from '../message/id.js';
 import { describe, type Message, type Metadata } from '../message/message.js';
 import { EMPTY_METADATA, newMetadata } from '../message/metadata.js';
 import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './fields.js';
+import { deeperThan, MAX_PAYLOAD_DEPTH, TOO_DEEP, type PayloadTexts } from './payload-text.js';
 
 const EMPTY_ROUTE: readonly string[] = Object.freeze([]);
 const EMPTY_PAYLOAD = new Uint8Array(0);
@@ -35,6 +36,13 @@ export interface JsonEventDefaults {
  * non-zero `severity` / `outcome` goes to metadata (`polku.severity`,
  * `polku.outcome`). Unknown fields are ignored.
  *
+ * A `json` payload (`payload_encoding: "json"`, or any payload that is not a
+ * string) becomes the bytes of `JSON.stringify(payload)`: the value is
+ * already parsed, so big integers, `1.0` or duplicate keys are already gone.
+ * To keep the payload's JSON text exactly as sent, give the text to
+ * `parseJsonEvents` instead. A payload nested deeper than
+ * `MAX_PAYLOAD_DEPTH` is refused.
+ *
  * Throws a `MessageValidationError` naming the field (e.g. `metadata.region`).
  *
  * @param value - A parsed JSON value (timestamps as strings keep int64 exact; see `parseJsonExact`).
@@ -58,7 +66,7 @@ const NO_DEFAULTS: JsonEventDefaults = Object.freeze({ source: '' });
  * {@link fromJsonEvent} with an error prefix: a batch index (`3` for `[3]`,
  * so no string is built unless there is an error) or a path.
  */
-export function decodeEventAt(value: unknown, at: string | number, defaults: JsonEventDefaults): Message {
+export function decodeEventAt(value: unknown, at: string | number, defaults: JsonEventDefaults, texts?: PayloadTexts): Message {
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
 		const where = typeof at === 'number' ? `[${at}]` : at === '' ? 'event' : at;
 		throw new MessageValidationError(where, `must be an event object, got ${describe(value)}`);
@@ -86,7 +94,7 @@ export function decodeEventAt(value: unknown, at: string | number, defaults: Jso
 		source: source === undefined || source === '' ? defaults.source : source,
 		messageType: messageType === undefined || messageType === '' ? 'unknown' : messageType,
 		metadata: decodeMetadata(prefix, e),
-		payload: decodePayload(prefix, e),
+		payload: decodePayload(prefix, e, texts, typeof at === 'number' ? at : 0),
 		routeTo: decodeRoute(prefix, e),
 	};
 }
@@ -177,7 +185,7 @@ function decodeEnum(prefix: At, field: string, value: unknown, names: readonly s
 	return fail(prefix, field, `must be 0-${names.length - 1} or one of ${names.join(', ')}, got ${got}`);
 }
 
-function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
+function decodePayload(prefix: At, e: Record<string, unknown>, texts: PayloadTexts | undefined, index: number): Uint8Array {
 	const value = e['payload'];
 	let encodingKey = 'payload_encoding';
 	let given = e['payload_encoding'];
@@ -186,7 +194,7 @@ function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
 		encodingKey = 'payloadEncoding';
 	}
 	const encoding = given ?? (typeof value === 'string' || value === undefined || value === null ? 'base64' : 'json');
-	if (encoding === 'json') return value === undefined ? EMPTY_PAYLOAD : Buffer.from(JSON.stringify(value), 'utf8');
+	if (encoding === 'json') return value === undefined ? EMPTY_PAYLOAD : jsonPayload(prefix, value, texts?.at(index));
 	if (encoding !== 'base64' && encoding !== 'utf8') {
 		fail(prefix, encodingKey, `must be base64, utf8 or json, got ${typeof encoding === 'string' ? JSON.stringify(encoding.slice(0, 40)) : describe(encoding)}`);
 	}
@@ -201,6 +209,14 @@ function decodePayload(prefix: At, e: Record<string, unknown>): Uint8Array {
 		fail(prefix, 'payload', 'must be base64 (set payload_encoding "utf8" or "json" for text)');
 	}
 	return bytes;
+}
+
+/** A `json` payload: its text as sent when the body's text is known, else the value serialised. */
+function jsonPayload(prefix: At, value: unknown, text: string | typeof TOO_DEEP | undefined): Uint8Array {
+	if (text === TOO_DEEP || (text === undefined && deeperThan(value, MAX_PAYLOAD_DEPTH))) {
+		return fail(prefix, 'payload', `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+	}
+	return Buffer.from(text ?? JSON.stringify(value), 'utf8');
 }
 
 function decodeRoute(prefix: At, e: Record<string, unknown>): readonly string[] {

@@ -2,17 +2,21 @@ import { isUtf8 } from 'node:buffer';
 import type { Message } from '../message/message.js';
 import { newMetadata } from '../message/metadata.js';
 import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES, type PayloadEncoding } from './fields.js';
+import { jsonTextDepth, MAX_PAYLOAD_DEPTH } from './payload-text.js';
 
 const DECIMAL = /^[1-9]\d*$/;
-const LINE_BREAKS = /[\r\n]/g;
+/** JSON text that cannot be embedded as written: line breaks (one event per line) or whitespace around the value. */
+const NOT_EMBEDDABLE = /[\r\n]|^[ \t]|[ \t]$/;
 
 /**
  * Writes a message as one event in the POLKU JSON form, on one line:
  * `{"id":…,"timestamp_unix_ns":"…","source":…,"event_type":…,"metadata":{…},"payload":…,"route_to":[…]}`
  * plus `severity` / `outcome` (numbers) when the metadata carries them, and
  * `payload_encoding` when the payload is not base64. The timestamp is a
- * decimal string, so it stays exact in any JSON reader. `fromJsonEvent` reads
- * the result back into an equal message.
+ * decimal string, so it stays exact in any JSON reader. `parseJsonEvents`
+ * reads the line back into an equal message, payload byte for byte in every
+ * encoding (`fromJsonEvent` on the parsed value too, except that a `json`
+ * payload is then re-serialised).
  *
  * @param msg - The message.
  * @param encoding - How to write the payload (see {@link PayloadEncoding}). @default 'base64'
@@ -58,11 +62,13 @@ function payloadValue(payload: Uint8Array, encoding: PayloadEncoding): string {
 		if (encoding === 'utf8') return JSON.stringify(text) + ',"payload_encoding":"utf8"';
 		try {
 			JSON.parse(text);
-			// Valid JSON is embedded verbatim (big integers stay exact); raw line breaks can only be whitespace.
-			return text.replace(LINE_BREAKS, ' ') + ',"payload_encoding":"json"';
 		} catch {
-			// not JSON: base64 below
+			return '"' + bytes.toString('base64') + '"'; // not JSON
 		}
+		// Valid JSON is embedded verbatim (big integers, 1.0, duplicate keys stay as written) when it reads
+		// back byte for byte; otherwise it is written as a string, still exact.
+		if (NOT_EMBEDDABLE.test(text) || jsonTextDepth(text) > MAX_PAYLOAD_DEPTH) return JSON.stringify(text) + ',"payload_encoding":"utf8"';
+		return text + ',"payload_encoding":"json"';
 	}
 	return '"' + bytes.toString('base64') + '"';
 }

@@ -46,7 +46,11 @@ export const OUTCOME_NAMES: readonly string[] = Object.freeze(['unspecified', 's
  * - `utf8`: `"payload": "hej"` with `"payload_encoding": "utf8"`; payloads
  *   that are not valid UTF-8 fall back to base64.
  * - `json`: the payload's JSON embedded as a value, `"payload": {"a":1}`, with
- *   `"payload_encoding": "json"`; payloads that are not JSON fall back to base64.
+ *   `"payload_encoding": "json"`, exactly as written (big integers, `1.0`,
+ *   duplicate keys); `parseJsonEvents` reads the same bytes back. Payloads
+ *   that are not JSON fall back to base64; JSON text that would not read back
+ *   byte for byte when embedded (line breaks, whitespace around the value, or
+ *   nesting deeper than `MAX_PAYLOAD_DEPTH`) is written as a `utf8` string.
  *
  * @example
  * ```ts

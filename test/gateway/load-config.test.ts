@@ -35,6 +35,9 @@ describe('loadConfig', () => {
 			emitWebhookUrl: undefined,
 			emitWebhookFormat: 'json',
 			payloadEncoding: 'base64',
+			tlsCert: undefined,
+			tlsKey: undefined,
+			tlsCa: undefined,
 		});
 	});
 
@@ -76,6 +79,9 @@ describe('loadConfig', () => {
 			emitWebhookUrl: 'https://hooks.example.test/x?y=1',
 			emitWebhookFormat: 'ndjson',
 			payloadEncoding: 'utf8',
+			tlsCert: undefined,
+			tlsKey: undefined,
+			tlsCa: undefined,
 		});
 	});
 

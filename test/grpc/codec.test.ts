@@ -52,6 +52,15 @@ function fromWire(e: WireEvent): Record<string, unknown> {
 	};
 }
 
+/** An IngestBatch whose raw body (format protobuf) is the EventPayload of `messages`. */
+function encodeIngestEventPayloadBody(messages: readonly Message[]): Buffer {
+	const batch = encodeIngestBatch(messages);
+	const r = new WireReader(batch);
+	r.tag();
+	const payload = r.bytes(); // the EventPayload of field 4
+	return stream.requestSerialize({ raw: { data: payload, format: 'protobuf' } });
+}
+
 const plain = (m: Message): Record<string, unknown> => {
 	const metadata = Object.create(null) as Record<string, string>;
 	for (const k of Object.keys(m.metadata)) metadata[k] = m.metadata[k]!;
@@ -109,11 +118,26 @@ describe('decodeIngestBatch', () => {
 		);
 	});
 
-	it('payloads are views into the received buffer, not copies', () => {
-		const bytes = encodeIngestBatch([createMessage({ source: 's', messageType: 't', payload: 'hello' })]);
+	it('a payload that is most of the received buffer is a view into it, not a copy', () => {
+		const bytes = encodeIngestBatch([createMessage({ source: 's', messageType: 't', payload: Buffer.alloc(64 * 1024, 7) })]);
 		const m = decodeIngestBatch(bytes).messages![0]!;
 		assert.equal(m.payload.buffer, bytes.buffer);
-		assert.equal(Buffer.from(m.payload).toString(), 'hello');
+		assert.equal(m.payload.length, 64 * 1024);
+	});
+
+	it('small payloads of a large request are copied out: one buffered message never pins the whole request', () => {
+		const messages = Array.from({ length: 4096 }, (_, i) => createMessage({ id: `m${i}`, source: 's', messageType: 't', payload: Buffer.alloc(1000, i) }));
+		const bytes = encodeIngestBatch(messages); // ~4 MiB, as a client's batch at maxMessageBytes
+		assert.ok(bytes.length > 4_000_000);
+		const decoded = decodeIngestBatch(bytes).messages!;
+		for (const m of decoded) {
+			assert.notEqual(m.payload.buffer, bytes.buffer, m.id);
+			assert.ok(m.payload.buffer.byteLength <= 16 * 1024, `${m.id} pins ${m.payload.buffer.byteLength} bytes`);
+		}
+		assert.deepEqual(Buffer.from(decoded[4095]!.payload), Buffer.alloc(1000, 4095));
+		// The same for an EventPayload sent as a raw protobuf body.
+		const raw = decodeIngestBatch(encodeIngestEventPayloadBody(messages)).messages!;
+		assert.ok(raw.every((m) => m.payload.buffer.byteLength <= 16 * 1024));
 	});
 
 	it('keeps __proto__ and constructor metadata keys as data', () => {
@@ -281,5 +305,35 @@ describe('WireReader / WireWriter varints', () => {
 		assert.throws(() => new WireReader(Buffer.from([0x0a, 0x05, 0x61])).skip(new WireReader(Buffer.from([0x0a])).tag()), WireError);
 		assert.throws(() => new WireReader(Buffer.from([0x05, 0x61])).string(), /runs past the end/);
 		assert.throws(() => new WireReader(Buffer.from([0x00])).tag(), /field number 0/);
+	});
+});
+
+describe('WireReader: varints past 32 bits are errors, never truncated', () => {
+	it('decodeIngestEvent refuses a length prefix of 2^32 (22 80 80 80 80 10) instead of reading an empty event', () => {
+		const decoded = decodeIngestEvent(Buffer.from([0x22, 0x80, 0x80, 0x80, 0x80, 0x10]));
+		assert.equal(decoded.messages, undefined);
+		assert.match(decoded.failures![0]!.message, /^malformed protobuf: length 4294967296 at byte 1 does not fit in 32 bits$/);
+	});
+
+	it('decodeIngestBatch refuses a 2^32 + n length prefix on every length-delimited field', () => {
+		// events (0x22), raw (0x1a), source (0x0a): each with length 2^32 + 1 followed by one byte
+		for (const tag of [0x22, 0x1a, 0x0a]) {
+			const decoded = decodeIngestBatch(Buffer.from([tag, 0x81, 0x80, 0x80, 0x80, 0x10, 0x0a]));
+			assert.equal(decoded.messages, undefined, `tag ${tag}`);
+			assert.match(decoded.failures![0]!.message, /^malformed protobuf: length/);
+		}
+	});
+
+	it('WireReader.length(), tag() and skip() throw on values above 32 bits', () => {
+		assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).length(), /length 4294967296 at byte 0 does not fit in 32 bits/);
+		// tag 2^32 + 0x0a would truncate to field 1 (id)
+		assert.throws(() => new WireReader(Buffer.from([0x8a, 0x80, 0x80, 0x80, 0x10])).tag(), /tag .* at byte 0 does not fit in 32 bits/);
+		// a length-delimited field being skipped
+		assert.throws(() => new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).skip(0x7a), /does not fit in 32 bits/);
+	});
+
+	it('WireReader.bool() is true for any non-zero varint, 2^32 included', () => {
+		assert.equal(new WireReader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).bool(), true);
+		assert.equal(new WireReader(Buffer.from([0x00])).bool(), false);
 	});
 });

@@ -184,6 +184,16 @@ describe('GrpcInput SendEvent', () => {
 		assert.match(format.details, /unknown raw payload format "yaml"/);
 	});
 
+	it('fails a JSON payload nested 5000 deep with INVALID_ARGUMENT naming the payload and the limit', async () => {
+		const deep = `{"id":"deep","payload":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+		const error = await rejectionOf(sendEvent(rig.client, { format: 'json', raw: Buffer.from(deep) }));
+		assert.equal(error.code, status.INVALID_ARGUMENT);
+		assert.equal(error.details, 'payload: is nested deeper than 256 levels');
+		const stream = await streamBatches(rig.client, [{ raw: { format: 'ndjson', data: Buffer.from(`{"id":"ok"}\n${deep}`) } }]);
+		assert.deepEqual(stream[0]!.event_ids ?? [], []);
+		assert.deepEqual(stream[0]!.errors, [{ event_id: 'deep', code: 'INVALID', message: 'line 2: payload: is nested deeper than 256 levels' }]);
+	});
+
 	it('accepts an event whose payload bytes are empty', async () => {
 		const ack = await sendEvent(rig.client, { event: { id: 'u-empty', event_type: 't' } });
 		assert.deepEqual(ack.event_ids, ['u-empty']);

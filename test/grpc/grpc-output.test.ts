@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import { Client } from '@grpc/grpc-js';
 import { describe, it } from 'node:test';
-import { ConfigError, createMessage, reject, type Message, type Middleware } from '../../src/index.js';
+import { ConfigError, createMessage, OutputError, reject, type Message, type Middleware } from '../../src/index.js';
 import { DownstreamRejectedError, EndpointsUnavailableError, GrpcInput, GrpcOutput } from '../../src/adapters/grpc/index.js';
 import { MemoryInput, MemoryOutput } from '../../src/testing/index.js';
 import { Hub } from '../../src/index.js';
@@ -160,6 +162,62 @@ describe('GrpcOutput → GrpcInput (polku → polku)', () => {
 			stuck.release();
 			await turn();
 		} finally {
+			await out.close();
+			await downstream.close();
+		}
+	});
+
+	it('a late Ack from a stream it cancelled never settles a batch of the new stream', async () => {
+		// grpc-js delivers a message that was in its (async) read filter when the call was cancelled:
+		// capture each StreamEvents call to replay that late Ack on the cancelled one.
+		const streams: EventEmitter[] = [];
+		const original = Client.prototype.makeBidiStreamRequest;
+		Client.prototype.makeBidiStreamRequest = function (this: Client, ...args: Parameters<typeof original>) {
+			const stream = original.apply(this, args);
+			streams.push(stream);
+			return stream;
+		} as typeof original;
+		const stuck = new MemoryOutput({ name: 'memory' }).hang();
+		const downstream = await startRig({ ackAfterDelivery: true }, { output: stuck });
+		const out = new GrpcOutput({ endpoints: [`127.0.0.1:${downstream.port}`], timeoutMs: 100, healthCheckIntervalMs: 60_000 });
+		try {
+			await assert.rejects(out.send([message('first')]), /no Ack within 100 ms/);
+			let settled: string | undefined;
+			const second = out.send([message('second')]).then(
+				() => (settled = 'resolved'),
+				(error: Error) => (settled = `rejected: ${error.message}`),
+			);
+			while (streams.length < 2) await turn();
+			streams[0]!.emit('data', { eventIds: ['first'], errors: [], bufferSize: 0, bufferCapacity: 0 });
+			await turn();
+			assert.equal(settled, undefined, 'the Ack of "first" must not settle "second"');
+			stuck.release();
+			await second;
+			assert.equal(settled, 'resolved');
+		} finally {
+			Client.prototype.makeBidiStreamRequest = original;
+			stuck.release();
+			await out.close();
+			await downstream.close();
+		}
+	});
+
+	it("send(batch, signal): the hub giving up cancels the batch's stream and rejects at once", async () => {
+		const stuck = new MemoryOutput({ name: 'memory' }).hang();
+		const downstream = await startRig({ ackAfterDelivery: true }, { output: stuck });
+		const out = new GrpcOutput({ endpoints: [`127.0.0.1:${downstream.port}`], timeoutMs: 60_000, healthCheckIntervalMs: 60_000 });
+		try {
+			assert.equal(out.send.length, 2, 'the hub passes a signal only to a send that declares it');
+			const controller = new AbortController();
+			const sending = out.send([message('given-up')], controller.signal);
+			while (stuck.hanging === 0) await turn();
+			controller.abort(new Error('send timed out after 50 ms'));
+			await assert.rejects(sending, (error: Error) => error instanceof OutputError && /abandoned by the hub: send timed out after 50 ms/.test(error.message));
+			assert.notEqual(out.endpoints[`127.0.0.1:${downstream.port}`], 'down', 'giving up is not the endpoint failing');
+			stuck.release();
+			await out.send([message('next')]);
+		} finally {
+			stuck.release();
 			await out.close();
 			await downstream.close();
 		}

@@ -116,6 +116,8 @@ describe('python grpcio peer', { skip }, () => {
 				(e: unknown) => e instanceof DownstreamRejectedError && e.codes.includes('REFUSED') && e.endpoint === `127.0.0.1:${port}`,
 			);
 			assert.equal(await out.health(), true);
+			// server.py prints each event on stdout before it acks, but the pipe can be read after the Ack arrived.
+			for (const end = Date.now() + 5000; received.length < 3 && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
 			assert.deepEqual(received[0], {
 				id: 'n-1',
 				timestamp_unix_ns: '9223372036854775807',

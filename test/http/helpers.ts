@@ -41,7 +41,7 @@ export class FakeSink implements Sink {
 	bufferCapacity = 100;
 	/** How sendBatch answers; default accepts everything. */
 	onSend: (messages: readonly Message[], options?: BatchOptions) => Promise<BatchOutcome> = (ms) => Promise.resolve({ accepted: ms.length, filtered: 0, dropped: [] });
-	onDeliver: (messages: readonly Message[]) => Promise<DeliveryBatchOutcome> = (ms) => Promise.resolve({ delivered: ms.length, filtered: 0, failed: [] });
+	onDeliver: (messages: readonly Message[], options?: BatchOptions) => Promise<DeliveryBatchOutcome> = (ms) => Promise.resolve({ delivered: ms.length, filtered: 0, failed: [] });
 
 	send(): never {
 		throw new Error('HttpInput must use sendBatch');
@@ -56,8 +56,8 @@ export class FakeSink implements Sink {
 		this.sent.push(messages as Message[]);
 		return this.onSend(messages as Message[], options);
 	}
-	deliverBatch(messages: readonly MessageLike[]): Promise<DeliveryBatchOutcome> {
+	deliverBatch(messages: readonly MessageLike[], options?: BatchOptions): Promise<DeliveryBatchOutcome> {
 		this.sent.push(messages as Message[]);
-		return this.onDeliver(messages as Message[]);
+		return this.onDeliver(messages as Message[], options);
 	}
 }

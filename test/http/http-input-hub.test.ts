@@ -34,7 +34,7 @@ describe('HttpInput through a Hub', () => {
 			async (port, hub, out) => {
 				const r = await postJson(port, '/events', [{ id: 'a', event_type: 'x' }, { id: 'b', event_type: 'noise' }, { id: 'c', event_type: 'y' }]);
 				assert.equal(r.status, 202);
-				assert.deepEqual(r.json, { accepted: 2, filtered: 1, ids: ['a', 'b', 'c'], errors: [] });
+				assert.deepEqual(r.json, { accepted: 2, filtered: 1, refused: 0, refusedByCode: {}, ids: ['a', 'b', 'c'], errors: [] });
 				await out.waitFor(2);
 				assert.deepEqual(out.messages.map((m) => m.id), ['a', 'c']);
 				assert.equal(hub.stats().inputs['http']!.sent, 3);

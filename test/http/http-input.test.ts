@@ -42,7 +42,7 @@ describe('HttpInput: accepted events (202)', () => {
 	it('takes one JSON event and answers 202 with its id', async () => {
 		const r = await postJson(h.port, '/events', { id: 'e1', source: 'web', event_type: 'signup', timestamp_unix_ns: TS, payload: 'aGVq' });
 		assert.equal(r.status, 202);
-		assert.deepEqual(r.json, { accepted: 1, filtered: 0, ids: ['e1'], errors: [] });
+		assert.deepEqual(r.json, { accepted: 1, filtered: 0, refused: 0, refusedByCode: {}, ids: ['e1'], errors: [] });
 		const m = h.sink.sent.at(-1)![0]!;
 		assert.equal(m.id, 'e1');
 		assert.equal(m.source, 'web');
@@ -164,7 +164,7 @@ describe('HttpInput: accepted events (202)', () => {
 	it('answers an empty array with 202 and no events', async () => {
 		const r = await postJson(h.port, '/events', []);
 		assert.equal(r.status, 202);
-		assert.deepEqual(r.json, { accepted: 0, filtered: 0, ids: [], errors: [] });
+		assert.deepEqual(r.json, { accepted: 0, filtered: 0, refused: 0, refusedByCode: {}, ids: [], errors: [] });
 	});
 
 	it('reports health with the buffer', async () => {
@@ -198,6 +198,7 @@ describe('HttpInput: malformed input (400) names the problem', () => {
 		['an empty id', '{"id":""}', { error: 'invalid-event', field: 'id' }],
 		['a numeric source', '{"source":1}', { error: 'invalid-event', field: 'source' }],
 		['an unknown payload encoding', '{"payload":"x","payload_encoding":"hex"}', { error: 'invalid-event', field: 'payload_encoding' }],
+		['a JSON payload nested 5000 deep', `[{}, {"payload":${'['.repeat(5000)}${']'.repeat(5000)}}]`, { error: 'invalid-event', field: '[1].payload', index: 1, message: '[1].payload: is nested deeper than 256 levels' }],
 	];
 	for (const [what, body, expected] of cases) {
 		it(`rejects ${what}`, async () => {
@@ -388,6 +389,8 @@ describe('HttpInput: hub outcomes become statuses', () => {
 		assert.deepEqual(r.json, {
 			accepted: 1,
 			filtered: 1,
+			refused: 1,
+			refusedByCode: { rejected: 1 },
 			ids: ['a', 'b'],
 			errors: [{ index: 2, id: 'c', code: 'rejected', message: 'rejected by middleware "auth" (unauthorized)' }],
 		});

@@ -47,6 +47,13 @@ class Receiver {
 	}
 }
 
+/** Rejects if `promise` takes longer than `ms` (a test must fail, not hang). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
+	return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 const messages = [
 	createMessage({ id: 'a', timestamp: 1764216000123456789n, source: 's', messageType: 't', metadata: { k: 'v' }, payload: '{"n":1}' }),
 	createMessage({ id: 'b', source: 's', messageType: 'u', payload: new Uint8Array([0, 255]), routeTo: ['hook'] }),
@@ -139,6 +146,66 @@ describe('WebhookOutput', () => {
 			while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
 			controller.abort();
 			await assert.rejects(sending, (error: unknown) => error instanceof OutputError && /abandoned by the hub/.test(error.message));
+		} finally {
+			for (const res of held) res.end();
+			receiver.respond = (res) => res.writeHead(204).end();
+			await out.close();
+		}
+	});
+
+	for (const status of [200, 500]) {
+		it(`fails a send whose ${status} answer is cut after its headers (the connection drops mid-body)`, async () => {
+			receiver.respond = (res) => {
+				res.writeHead(status, { 'content-type': 'text/plain' });
+				res.write('partial');
+				setTimeout(() => res.socket?.destroy(), 10);
+			};
+			const out = new WebhookOutput({ url: receiver.url, timeoutMs: 60_000 });
+			try {
+				await within(
+					assert.rejects(out.send(messages), (error: unknown) => error instanceof OutputError && /answered \d+ but the response was cut off/.test(error.message)),
+					3000,
+				);
+				assert.equal(out.health(), false);
+			} finally {
+				receiver.respond = (res) => res.writeHead(204).end();
+				await out.close();
+			}
+		});
+	}
+
+	it('times out a send whose answer stalls after its headers (timeoutMs covers the response body)', async () => {
+		const held: ServerResponse[] = [];
+		receiver.respond = (res) => {
+			res.writeHead(200, { 'content-type': 'text/plain' });
+			res.write('partial');
+			held.push(res);
+		};
+		const out = new WebhookOutput({ url: receiver.url, timeoutMs: 50 });
+		try {
+			await within(assert.rejects(out.send(messages), (error: unknown) => error instanceof OutputError && /timed out after 50 ms/.test(error.message)), 3000);
+		} finally {
+			for (const res of held) res.end();
+			receiver.respond = (res) => res.writeHead(204).end();
+			await out.close();
+		}
+	});
+
+	it("aborts a send whose answer stalls after its headers when the hub's signal aborts", async () => {
+		const held: ServerResponse[] = [];
+		receiver.respond = (res) => {
+			res.writeHead(503);
+			res.write('partial');
+			held.push(res);
+		};
+		const out = new WebhookOutput({ url: receiver.url, timeoutMs: 60_000 });
+		try {
+			const controller = new AbortController();
+			const sending = out.send(messages, controller.signal);
+			while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			controller.abort();
+			await within(assert.rejects(sending, (error: unknown) => error instanceof OutputError && /abandoned by the hub/.test(error.message)), 3000);
 		} finally {
 			for (const res of held) res.end();
 			receiver.respond = (res) => res.writeHead(204).end();

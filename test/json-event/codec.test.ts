@@ -73,7 +73,7 @@ describe('encodeEvent / decodeEvent', () => {
 		assert.match(toJsonEvent(m, 'json'), /"payload":\{"n": 12345678901234567890\},"payload_encoding":"json","route_to":\["a"\]/, 'JSON payloads embedded verbatim');
 		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: 'not json' }), 'json'), /"payload":"bm90IGpzb24="/);
 		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: new Uint8Array([0xff]) }), 'utf8'), /"payload":"\/w=="/);
-		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: '{\n"a": 1\n}' }), 'json'), /"payload":\{ "a": 1 \}/);
+		assert.match(toJsonEvent(createMessage({ source: 's', messageType: 't', payload: '{\n"a": 1\n}' }), 'json'), /"payload":"\{\\n\\"a\\": 1\\n\}","payload_encoding":"utf8"/, 'JSON with line breaks as an exact utf8 string');
 	});
 
 	it('reads standard and URL-safe base64, padded or not, and refuses anything else', () => {

@@ -21,6 +21,15 @@ interface Waiter {
 	timer: NodeJS.Timeout;
 }
 
+/** One StreamEvents call and the batches written on it, waiting for their Acks (in order). */
+interface Link {
+	readonly stream: ClientDuplexStream<Buffer, GrpcAck>;
+	readonly waiting: Waiter[];
+}
+
+/** Why a send was given up by its caller: the signal's reason, for the error. */
+export class AbandonedError extends Error {}
+
 const { StreamEvents, Health } = gatewayClientService;
 
 /**
@@ -36,8 +45,8 @@ export class Endpoint {
 	readonly #client: Client;
 	readonly #options: ResolvedGrpcOutputOptions;
 	readonly #metadata: Metadata;
-	#stream: ClientDuplexStream<Buffer, GrpcAck> | undefined;
-	readonly #waiting: Waiter[] = [];
+	/** The current call; a link that was cancelled or lost keeps its own (failed) waiters, so a late Ack on it settles nothing else. */
+	#link: Link | undefined;
 
 	constructor(target: string, options: ResolvedGrpcOutputOptions) {
 		this.target = target;
@@ -47,13 +56,31 @@ export class Endpoint {
 		for (const [k, v] of Object.entries(options.metadata)) this.#metadata.set(k, v);
 	}
 
-	/** Writes one encoded IngestBatch and resolves with its Ack; rejects on a stream failure or timeout. */
-	send(batch: Buffer): Promise<GrpcAck> {
-		const stream = this.#stream ?? this.#open();
+	/**
+	 * Writes one encoded IngestBatch and resolves with its Ack; rejects on a
+	 * stream failure or timeout. When `signal` aborts (the caller gave up), the
+	 * call is cancelled, which fails every batch waiting on it: the Acks come
+	 * in order, so one batch cannot leave the queue alone.
+	 */
+	send(batch: Buffer, signal?: AbortSignal): Promise<GrpcAck> {
+		if (signal?.aborted === true) return Promise.reject(new AbandonedError(reasonOf(signal)));
+		const link = this.#link ?? this.#open();
 		return new Promise((resolve, reject) => {
-			const timer = setTimeout(() => this.#timeout(), this.#options.timeoutMs);
-			this.#waiting.push({ resolve, reject, timer });
-			stream.write(batch);
+			const onAbort = (): void => this.#cancel(link, new AbandonedError(reasonOf(signal!)), false);
+			const timer = setTimeout(() => this.#cancel(link, new Error(`${this.target}: no Ack within ${this.#options.timeoutMs} ms`), true), this.#options.timeoutMs);
+			signal?.addEventListener('abort', onAbort, { once: true });
+			link.waiting.push({
+				resolve: (ack) => {
+					signal?.removeEventListener('abort', onAbort);
+					resolve(ack);
+				},
+				reject: (error) => {
+					signal?.removeEventListener('abort', onAbort);
+					reject(error);
+				},
+				timer,
+			});
+			link.stream.write(batch);
 		});
 	}
 
@@ -84,49 +111,58 @@ export class Endpoint {
 
 	/** Ends the stream and closes the channel; batches still waiting are rejected. */
 	close(): void {
-		const stream = this.#stream;
-		this.#stream = undefined;
-		this.#failAll(new Error(`${this.target}: output closed`));
-		stream?.end();
+		const link = this.#link;
+		this.#link = undefined;
+		if (link !== undefined) {
+			failAll(link, new Error(`${this.target}: output closed`));
+			link.stream.end();
+		}
 		this.#client.close();
 	}
 
-	#open(): ClientDuplexStream<Buffer, GrpcAck> {
+	#open(): Link {
 		const stream = this.#client.makeBidiStreamRequest(StreamEvents.path, StreamEvents.requestSerialize, StreamEvents.responseDeserialize, this.#metadata);
-		this.#stream = stream;
+		const link: Link = { stream, waiting: [] };
+		this.#link = link;
 		stream.on('data', (ack: GrpcAck) => {
-			const waiter = this.#waiting.shift();
+			// Only this call's own batches: an Ack arriving after the call was cancelled finds its queue empty.
+			const waiter = link.waiting.shift();
 			if (waiter === undefined) return;
 			clearTimeout(waiter.timer);
 			this.state = 'up';
 			waiter.resolve(ack);
 		});
-		stream.on('error', (error: ServiceError) => this.#lost(stream, new Error(`${this.target}: ${error.message}`, { cause: error }), true));
-		stream.on('end', () => this.#lost(stream, new Error(`${this.target}: stream ended by the server`), false));
-		return stream;
+		stream.on('error', (error: ServiceError) => this.#lost(link, new Error(`${this.target}: ${error.message}`, { cause: error }), true));
+		stream.on('end', () => this.#lost(link, new Error(`${this.target}: stream ended by the server`), false));
+		return link;
 	}
 
-	/** The current stream failed (`failed`) or was ended by the server: batches waiting on it fail. */
-	#lost(stream: ClientDuplexStream<Buffer, GrpcAck>, error: Error, failed: boolean): void {
-		if (this.#stream !== stream) return;
-		this.#stream = undefined;
-		if (failed || this.#waiting.length > 0) this.markDown(error);
-		this.#failAll(error);
+	/** A call failed (`failed`) or was ended by the server: batches waiting on it fail. */
+	#lost(link: Link, error: Error, failed: boolean): void {
+		const current = this.#link === link;
+		if (current) this.#link = undefined;
+		else if (link.waiting.length === 0) return; // a call given up on earlier (its batches already failed)
+		if (failed || link.waiting.length > 0) this.markDown(error);
+		failAll(link, error);
 	}
 
-	#timeout(): void {
-		const error = new Error(`${this.target}: no Ack within ${this.#options.timeoutMs} ms`);
-		const stream = this.#stream;
-		this.#stream = undefined;
-		this.markDown(error);
-		this.#failAll(error);
-		stream?.cancel();
+	/** Gives up on a call: its batches fail with `error` (the endpoint is marked down when `down`). */
+	#cancel(link: Link, error: Error, down: boolean): void {
+		if (this.#link === link) this.#link = undefined;
+		if (down) this.markDown(error);
+		failAll(link, error);
+		link.stream.cancel();
 	}
+}
 
-	#failAll(error: Error): void {
-		for (const w of this.#waiting.splice(0)) {
-			clearTimeout(w.timer);
-			w.reject(error);
-		}
+function failAll(link: Link, error: Error): void {
+	for (const w of link.waiting.splice(0)) {
+		clearTimeout(w.timer);
+		w.reject(error);
 	}
+}
+
+function reasonOf(signal: AbortSignal): string {
+	const reason: unknown = signal.reason;
+	return reason instanceof Error ? reason.message : String(reason ?? 'aborted');
 }

@@ -1,5 +1,7 @@
 import { status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { Sink } from '../../index.js';
+import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../index.js';
+import { AdmissionDeadlines, TIMED_OUT } from '../http/admission-deadlines.js';
+import { Withdrawal } from '../http/withdrawal.js';
 import { ackFromDelivery, ackFromSend, ackFromSinkError } from './acks.js';
 import { checkAuth } from './auth.js';
 import type { GrpcAck } from './codec/ack.js';
@@ -25,14 +27,16 @@ export class Gateway implements GatewayHost {
 	#unary = 0;
 	#unaryIdle: (() => void) | undefined;
 	readonly #sessions = new Set<StreamSession>();
+	readonly #deadlines: AdmissionDeadlines;
 
 	constructor(sink: Sink, options: ResolvedGrpcInputOptions, counters: InputCounters) {
 		this.sink = sink;
 		this.options = options;
 		this.counters = counters;
+		this.#deadlines = new AdmissionDeadlines(options.backpressureTimeoutMs);
 	}
 
-	/** Handlers for `server.addService(gatewayServerService, …)`. */
+	/** Handlers for `server.addService(gatewayServerService(…), …)`. */
 	get handlers(): UntypedServiceImplementation {
 		return { StreamEvents: this.#streamEvents, SendEvent: this.#sendEvent, Health: this.#health };
 	}
@@ -97,22 +101,52 @@ export class Gateway implements GatewayHost {
 		}
 		counters.events += messages.length;
 		if (options.forwardAuthorization) forwardAuthorization(call, messages);
-		const failed = (error: unknown): void => done(null, ackFromSinkError(messages, error, sink));
-		if (options.ackAfterDelivery) {
-			sink.deliverBatch(messages).then((outcome) => {
-				counters.processed += outcome.delivered + outcome.filtered;
-				done(null, ackFromDelivery(messages, outcome, sink, options.ackStats));
-			}, failed);
-			return;
-		}
-		sink.sendBatch(messages).then((outcome) => {
-			counters.processed += outcome.accepted + outcome.filtered;
-			const dropped = outcome.dropped;
-			if (dropped.length > 0 && dropped.length === messages.length && dropped.every((d) => d.reason === 'overflow')) {
-				return done({ code: status.RESOURCE_EXHAUSTED, details: `buffer full (${sink.bufferSize}/${sink.bufferCapacity}): event dropped under the overflow policy` });
+		// A caller that gave up (cancelled, or its deadline passed) withdraws what is not admitted yet: its
+		// retry would otherwise duplicate events admitted after it was told the call failed.
+		const withdraw = new Withdrawal();
+		const onCancel = (): void => withdraw.abort(new Error('the client cancelled the call or its deadline passed'));
+		call.once('cancelled', onCancel);
+		if (call.cancelled) onCancel();
+		// A call with a deadline sooner than backpressureTimeoutMs gives up a little before it, so the
+		// client gets a definite RESOURCE_EXHAUSTED (retry) rather than an ambiguous DEADLINE_EXCEEDED.
+		const untilDeadline = Number(call.getDeadline()) - Date.now();
+		const callTimer =
+			untilDeadline < options.backpressureTimeoutMs
+				? setTimeout(() => withdraw.abort(new Error('the call was about to pass its deadline')), Math.max(0, untilDeadline - deadlineMargin(untilDeadline)))
+				: undefined;
+		this.#admit(messages, withdraw).then(({ outcome, timedOut }) => {
+			clearTimeout(callTimer);
+			call.off('cancelled', onCancel);
+			const delivered = 'delivered' in outcome;
+			const refused: readonly { readonly reason: string }[] = delivered ? outcome.failed : outcome.dropped;
+			counters.processed += (delivered ? outcome.delivered : outcome.accepted) + outcome.filtered;
+			if (refused.length > 0 && refused.length === messages.length && refused.every((d) => d.reason === 'overflow')) {
+				const what = messages.length === 1 ? 'event' : `${messages.length} events`;
+				const details = timedOut
+					? `buffer full (${sink.bufferSize}/${sink.bufferCapacity}) for ${options.backpressureTimeoutMs} ms: ${what} withdrawn; retry later`
+					: withdraw.aborted
+						? `buffer full (${sink.bufferSize}/${sink.bufferCapacity}) until the call's deadline: ${what} withdrawn; retry later`
+						: `buffer full (${sink.bufferSize}/${sink.bufferCapacity}): ${what} dropped under the overflow policy`;
+				return done({ code: status.RESOURCE_EXHAUSTED, details });
 			}
-			done(null, ackFromSend(messages, outcome, sink, options.ackStats));
-		}, failed);
+			done(null, delivered ? ackFromDelivery(messages, outcome, sink, options.ackStats) : ackFromSend(messages, outcome, sink, options.ackStats));
+		}, (error: unknown) => {
+			clearTimeout(callTimer);
+			call.off('cancelled', onCancel);
+			done(null, ackFromSinkError(messages, error, sink));
+		});
+	}
+
+	/** Hands a SendEvent's messages to the hub; withdraws what still waits for space after `backpressureTimeoutMs`. */
+	async #admit(messages: DecodedMessage[], withdraw: Withdrawal): Promise<{ outcome: BatchOutcome | DeliveryBatchOutcome; timedOut: boolean }> {
+		const { sink, options } = this;
+		const pending: Promise<BatchOutcome | DeliveryBatchOutcome> = options.ackAfterDelivery
+			? sink.deliverBatch(messages, { signal: withdraw })
+			: sink.sendBatch(messages, { signal: withdraw });
+		const outcome = await this.#deadlines.wait(pending);
+		if (outcome !== TIMED_OUT) return { outcome, timedOut: false };
+		withdraw.abort(new Error(`the buffer stayed full for ${options.backpressureTimeoutMs} ms`));
+		return { outcome: await pending, timedOut: true };
 	}
 
 	#health = (_call: ServerUnaryCall<unknown, GrpcHealthReport>, callback: sendUnaryData<GrpcHealthReport>): void => {
@@ -137,6 +171,11 @@ export class Gateway implements GatewayHost {
 			eventsProcessed: this.counters.processed,
 		};
 	}
+}
+
+/** How long before a call's deadline a waiting SendEvent gives up: a tenth of the time left, 5 to 100 ms. */
+function deadlineMargin(untilDeadline: number): number {
+	return Math.min(100, Math.max(5, untilDeadline / 10));
 }
 
 function forwardAuthorization(call: ServerUnaryCall<DecodedEvents, GrpcAck>, messages: DecodedMessage[]): void {

@@ -80,7 +80,8 @@ export class GrpcInput implements Input {
 		const own = o.server === undefined;
 		const server = o.server ?? new Server(o.serverOptions);
 		const gateway = new Gateway(sink, o, this.#counters);
-		server.addService(gatewayServerService, gateway.handlers);
+		const service = gatewayServerService(o.maxEventsPerRequest);
+		server.addService(service, gateway.handlers);
 		try {
 			if (own) {
 				applyFlowControlWindow(server, o.flowControlWindow);
@@ -90,7 +91,7 @@ export class GrpcInput implements Input {
 				this.#resolveReady({ port: 0, address: '' });
 			}
 		} catch (error) {
-			server.removeService(gatewayServerService);
+			server.removeService(service);
 			if (own) server.forceShutdown();
 			this.#rejectReady(error as Error);
 			throw error;
@@ -98,7 +99,7 @@ export class GrpcInput implements Input {
 		await aborted(signal);
 		await gateway.close(o.shutdownGraceMs);
 		if (own) await shutdown(server, SHUTDOWN_SLACK_MS);
-		else server.removeService(gatewayServerService);
+		else server.removeService(service);
 	}
 
 	#resetReady(): void {

@@ -1,6 +1,7 @@
 import type { Message, Output } from '../../index.js';
 import { encodeIngestBatch } from './codec/ingest.js';
-import { Endpoint, type EndpointState } from './endpoint.js';
+import { OutputError } from '../../index.js';
+import { AbandonedError, Endpoint, type EndpointState } from './endpoint.js';
 import { DownstreamRejectedError, EndpointsUnavailableError } from './output-errors.js';
 import { resolveOutputOptions, type GrpcOutputOptions, type ResolvedGrpcOutputOptions } from './output-options.js';
 
@@ -44,8 +45,13 @@ export class GrpcOutput implements Output {
 		return Object.fromEntries(this.#endpoints.map((e) => [e.target, e.state]));
 	}
 
-	/** Sends one batch; resolves once an endpoint acked every event. */
-	async send(batch: readonly Message[]): Promise<void> {
+	/**
+	 * Sends one batch; resolves once an endpoint acked every event. When
+	 * `signal` aborts (the hub gave up on the send: its `timeoutMs`, or stop's
+	 * deadline), the batch's call is cancelled and the send rejects at once,
+	 * so the hub's retry never overlaps a send still waiting for its Ack.
+	 */
+	async send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
 		if (this.#closed) throw new EndpointsUnavailableError(this.name, [new Error('output closed')]);
 		const bytes = encodeIngestBatch(batch, this.#options);
 		const failures: Error[] = [];
@@ -53,8 +59,9 @@ export class GrpcOutput implements Output {
 			this.#next = (this.#endpoints.indexOf(endpoint) + 1) % this.#endpoints.length;
 			let ack;
 			try {
-				ack = await endpoint.send(bytes);
+				ack = await endpoint.send(bytes, signal);
 			} catch (error) {
+				if (error instanceof AbandonedError) throw new OutputError(this.name, `send to ${endpoint.target} abandoned by the hub: ${error.message}`, { cause: error });
 				failures.push(error as Error);
 				this.#watch();
 				continue;

@@ -17,7 +17,7 @@ export type { EndpointState } from './endpoint.js';
 export { GrpcInput, type GrpcInputAddress } from './grpc-input.js';
 export { GrpcOutput } from './grpc-output.js';
 export { hubHealth } from './hub-health.js';
-export type { GrpcAuth, GrpcCallInfo, GrpcInputOptions } from './input-options.js';
+export type { GrpcAuth, GrpcCallInfo, GrpcInputOptions, GrpcInputTlsOptions } from './input-options.js';
 export type { GrpcInputStats } from './input-stats.js';
 export { DownstreamRejectedError, EndpointsUnavailableError } from './output-errors.js';
 export type { GrpcOutputOptions } from './output-options.js';

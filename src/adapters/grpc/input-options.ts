@@ -1,5 +1,6 @@
-import type { Metadata, Server, ServerCredentials, ServerOptions } from '@grpc/grpc-js';
+import { ServerCredentials, type Metadata, type Server, type ServerOptions } from '@grpc/grpc-js';
 import { checkInteger, ConfigError } from '../../index.js';
+import { checkTlsMaterial } from '../http/tls-material.js';
 import type { GrpcHealthReport } from './codec/health.js';
 
 /**
@@ -30,6 +31,34 @@ export interface GrpcCallInfo {
 export type GrpcAuth = (metadata: Metadata, call: GrpcCallInfo) => boolean | string | Promise<boolean | string>;
 
 /**
+ * TLS for a {@link GrpcInput}: the server's key and certificate (PEM), and
+ * optionally the CA that client certificates must be signed by (mutual TLS).
+ * A shorthand for `credentials: ServerCredentials.createSsl(…)`, checked at
+ * construction.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { GrpcInput } from 'polku/grpc';
+ *
+ * new GrpcInput({
+ *   address: '0.0.0.0:50051',
+ *   tls: { key: readFileSync('server.key'), cert: readFileSync('server.crt'), ca: readFileSync('clients-ca.crt') },
+ * });
+ * ```
+ */
+export interface GrpcInputTlsOptions {
+	/** The server's private key (PEM, unencrypted). */
+	readonly key: string | Uint8Array;
+	/** The server's certificate chain (PEM). */
+	readonly cert: string | Uint8Array;
+	/** CA certificate(s) (PEM) that client certificates must be signed by; clients without one are refused. */
+	readonly ca?: string | Uint8Array;
+	/** Refuse clients without a certificate signed by `ca` (only with `ca`). @default true */
+	readonly checkClientCertificate?: boolean;
+}
+
+/**
  * Options of {@link GrpcInput}.
  *
  * @example
@@ -51,6 +80,8 @@ export interface GrpcInputOptions {
 	readonly server?: Server;
 	/** Transport security. @default ServerCredentials.createInsecure() */
 	readonly credentials?: ServerCredentials;
+	/** TLS from a key, certificate and optional client CA (instead of `credentials`): see {@link GrpcInputTlsOptions}. */
+	readonly tls?: GrpcInputTlsOptions;
 	/** Options of the `grpc.Server` the input creates (keepalive, `grpc.max_concurrent_streams`, …). */
 	readonly serverOptions?: ServerOptions;
 	/**
@@ -78,6 +109,26 @@ export interface GrpcInputOptions {
 	readonly ackAfterDelivery?: boolean;
 	/** Copy the call's `authorization` header into each message's `authorization` metadata (for polku's `auth()` middleware). @default false */
 	readonly forwardAuthorization?: boolean;
+	/**
+	 * Under the `block` overflow policy, how long a `SendEvent` waits for
+	 * buffer space: then its events not admitted yet are withdrawn (dropped as
+	 * `overflow`) and the call fails with `RESOURCE_EXHAUSTED` (or, when some
+	 * got in, is acked with `OVERFLOW` errors for the rest). A call the client
+	 * cancels, or whose deadline passes, is withdrawn at once. `StreamEvents`
+	 * batches are not bounded by this: a stream's backpressure is HTTP/2 flow
+	 * control, bounded by the client's deadline or cancellation (which
+	 * withdraws its waiting batches) and on stop by `shutdownGraceMs`.
+	 * @default 5000
+	 */
+	readonly backpressureTimeoutMs?: number;
+	/**
+	 * Most events one request (an `IngestBatch`, or a `SendEvent` raw body) may
+	 * hold; decoding stops past it and the request is refused as invalid
+	 * (`INVALID_ARGUMENT`, or an Ack with one `INVALID` error). Bounds the
+	 * messages one request can put in front of the buffer (a 4 MiB request of
+	 * empty events would otherwise decode into two million). @default 10000
+	 */
+	readonly maxEventsPerRequest?: number;
 	/** Batches of one stream being admitted at once before the input stops reading that stream. @default 8 */
 	readonly maxPendingBatches?: number;
 	/** On stop, how long in-flight batches may take to be acked before their streams are closed with `UNAVAILABLE`. @default 5000 */
@@ -105,6 +156,8 @@ export interface ResolvedGrpcInputOptions {
 	readonly ackAfterDelivery: boolean;
 	readonly forwardAuthorization: boolean;
 	readonly maxPendingBatches: number;
+	readonly maxEventsPerRequest: number;
+	readonly backpressureTimeoutMs: number;
 	readonly shutdownGraceMs: number;
 	readonly health: (() => GrpcHealthReport | Promise<GrpcHealthReport>) | undefined;
 	readonly ackStats: boolean;
@@ -135,7 +188,7 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		name,
 		address,
 		server: options.server,
-		credentials: options.credentials,
+		credentials: options.tls === undefined ? options.credentials : tlsCredentials(options, field('tls')),
 		serverOptions: {
 			...serverOptions,
 			'grpc.max_receive_message_length': maxMessageBytes,
@@ -147,8 +200,26 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		ackAfterDelivery: options.ackAfterDelivery === true,
 		forwardAuthorization: options.forwardAuthorization === true,
 		maxPendingBatches: checkInteger(field('maxPendingBatches'), options.maxPendingBatches ?? 8, 1, 1024),
+		maxEventsPerRequest: checkInteger(field('maxEventsPerRequest'), options.maxEventsPerRequest ?? 10_000, 1),
+		backpressureTimeoutMs: checkInteger(field('backpressureTimeoutMs'), options.backpressureTimeoutMs ?? 5000, 0, 2 ** 31 - 1),
 		shutdownGraceMs: checkInteger(field('shutdownGraceMs'), options.shutdownGraceMs ?? 5000, 0),
 		health: options.health,
 		ackStats: options.ackStats !== false,
 	};
+}
+
+/** `ServerCredentials` for `options.tls`, after checking the key, certificate and CA with Node's TLS. */
+function tlsCredentials(options: GrpcInputOptions, field: string): ServerCredentials {
+	const tls = options.tls!;
+	if (options.credentials !== undefined) throw new ConfigError(field, 'give either tls or credentials, not both');
+	if (tls === null || typeof tls !== 'object') throw new ConfigError(field, 'must be an object with key and cert');
+	for (const key of ['key', 'cert', 'ca'] as const) {
+		const value: unknown = tls[key];
+		if (value !== undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) throw new ConfigError(`${field}.${key}`, 'must be PEM text or bytes');
+	}
+	checkTlsMaterial(tls, field);
+	const bytes = (pem: string | Uint8Array): Buffer => (typeof pem === 'string' ? Buffer.from(pem) : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength));
+	const check = tls.checkClientCertificate ?? true;
+	if (typeof check !== 'boolean') throw new ConfigError(`${field}.checkClientCertificate`, 'must be a boolean');
+	return ServerCredentials.createSsl(tls.ca === undefined ? null : bytes(tls.ca), [{ private_key: bytes(tls.key), cert_chain: bytes(tls.cert) }], tls.ca !== undefined && check);
 }

@@ -75,12 +75,30 @@ export interface GatewayClientService extends ServiceDefinition {
 	Health: MethodDefinition<Readonly<Record<string, never>>, GrpcHealthResponse>;
 }
 
-/** The service definition GrpcInput registers with `server.addService`. */
-export const gatewayServerService: GatewayServerService = {
-	StreamEvents: method('StreamEvents', true, true, { serialize: serverOnly, deserialize: decodeIngestBatch }, { serialize: encodeAck, deserialize: serverOnly }),
-	SendEvent: method('SendEvent', false, false, { serialize: serverOnly, deserialize: decodeIngestEvent }, { serialize: encodeAck, deserialize: serverOnly }),
-	Health: method('Health', false, false, { serialize: serverOnly, deserialize: healthRequest }, { serialize: encodeHealth, deserialize: serverOnly }),
-};
+/**
+ * The service definition a GrpcInput registers with `server.addService`:
+ * requests with more than `maxEvents` events stop decoding there and come
+ * back as a failure.
+ */
+export function gatewayServerService(maxEvents = Infinity): GatewayServerService {
+	return {
+		StreamEvents: method(
+			'StreamEvents',
+			true,
+			true,
+			{ serialize: serverOnly, deserialize: (bytes) => decodeIngestBatch(bytes, maxEvents) },
+			{ serialize: encodeAck, deserialize: serverOnly },
+		),
+		SendEvent: method(
+			'SendEvent',
+			false,
+			false,
+			{ serialize: serverOnly, deserialize: (bytes) => decodeIngestEvent(bytes, maxEvents) },
+			{ serialize: encodeAck, deserialize: serverOnly },
+		),
+		Health: method('Health', false, false, { serialize: serverOnly, deserialize: healthRequest }, { serialize: encodeHealth, deserialize: serverOnly }),
+	};
+}
 
 /**
  * The service definition GrpcOutput calls with, for your own grpc-js clients

@@ -7,6 +7,7 @@ import { setMetadata } from './codec/event.js';
 import type { DecodedEvents } from './codec/json-events.js';
 import type { ResolvedGrpcInputOptions } from './input-options.js';
 import type { InputCounters } from './input-stats.js';
+import { Withdrawal } from '../http/withdrawal.js';
 
 /** What a call handler needs from the gateway that runs it. */
 export interface GatewayHost {
@@ -20,6 +21,8 @@ export interface GatewayHost {
 /** One batch handed to the sink, waiting for its outcome; acks leave in arrival order. */
 interface PendingAck {
 	ack: GrpcAck | undefined;
+	/** Withdraws the batch's events still waiting for buffer space (the call ended: nobody gets their Ack). */
+	readonly withdraw: Withdrawal | undefined;
 }
 
 type StatusInit = Pick<StatusObject, 'code' | 'details'>;
@@ -32,6 +35,10 @@ const SHUTTING_DOWN: StatusInit = { code: status.UNAVAILABLE, details: 'polku gR
  * exactly one Ack per batch, in order. At most `maxPendingBatches` batches are
  * admitted at once; beyond that (or while the client does not read its Acks)
  * the call stops being read, so HTTP/2 flow control pushes back on the client.
+ * When the call ends before its batches are acked (the client cancelled, its
+ * deadline passed, or shutdown cut it), the events still waiting for buffer
+ * space are withdrawn: the client resends them, so admitting them later would
+ * duplicate them.
  */
 export class StreamSession {
 	readonly #call: ServerDuplexStream<DecodedEvents, GrpcAck>;
@@ -54,6 +61,7 @@ export class StreamSession {
 		const call = this.#call;
 		call.on('error', () => this.#closed());
 		call.on('close', () => this.#closed());
+		call.on('cancelled', () => this.#closed());
 		const { auth, forwardAuthorization } = this.#host.options;
 		if (forwardAuthorization) {
 			const header = call.metadata.get('authorization')[0];
@@ -97,7 +105,7 @@ export class StreamSession {
 
 	#onData = (decoded: DecodedEvents): void => {
 		if (this.#ended || this.#stopping) return;
-		const pending: PendingAck = { ack: undefined };
+		const pending: PendingAck = { ack: undefined, withdraw: decoded.messages === undefined ? undefined : new Withdrawal() };
 		this.#queue.push(pending);
 		const host = this.#host;
 		const { sink, counters } = host;
@@ -114,7 +122,7 @@ export class StreamSession {
 		if (this.#queue.length >= host.options.maxPendingBatches) this.#call.pause();
 		const stats = host.options.ackStats;
 		if (host.options.ackAfterDelivery) {
-			sink.deliverBatch(messages).then(
+			sink.deliverBatch(messages, { signal: pending.withdraw! }).then(
 				(outcome: DeliveryBatchOutcome) => {
 					counters.processed += outcome.delivered + outcome.filtered;
 					this.#settle(pending, ackFromDelivery(messages, outcome, sink, stats));
@@ -122,7 +130,7 @@ export class StreamSession {
 				(error: unknown) => this.#settle(pending, ackFromSinkError(messages, error, sink)),
 			);
 		} else {
-			sink.sendBatch(messages).then(
+			sink.sendBatch(messages, { signal: pending.withdraw! }).then(
 				(outcome: BatchOutcome) => {
 					counters.processed += outcome.accepted + outcome.filtered;
 					this.#settle(pending, ackFromSend(messages, outcome, sink, stats));
@@ -183,12 +191,19 @@ export class StreamSession {
 	#end(error: StatusInit | undefined): void {
 		if (this.#ended) return;
 		this.#ended = true;
+		this.#withdrawAll();
 		if (error === undefined) this.#call.end();
 		else this.#call.emit('error', error);
 		this.#host.forget(this);
 	}
 
+	/** The call is over: nobody will read the Acks of the batches still queued, so withdraw what they still wait for. */
+	#withdrawAll(): void {
+		for (const pending of this.#queue) pending.withdraw?.abort(new Error('the stream ended before the batch was admitted'));
+	}
+
 	#closed(): void {
+		this.#withdrawAll();
 		if (!this.#ended) {
 			this.#ended = true;
 			this.#host.forget(this);

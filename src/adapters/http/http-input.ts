@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { JsonEventError, parseJsonEvents, toError, type Input, type Message, type Sink } from '../../index.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { Server as TlsServer } from 'node:tls';
+import { JsonEventError, parseJsonEvents, toError, type BatchOutcome, type DeliveryBatchOutcome, type Input, type Message, type Sink } from '../../index.js';
 import { AdmissionDeadlines, TIMED_OUT } from './admission-deadlines.js';
 import { readBody } from './body-reader.js';
 import { bodyKind, isJsonType, isNdjsonType, mediaType } from './content-type.js';
@@ -43,9 +45,11 @@ export interface HttpInputStats {
  * Statuses: 202 accepted (200 with `ackAfterDelivery`); 207 some events dropped
  * (rejected, unroutable, …; the body lists them); 400 malformed (the body
  * names the field, index or line); 401 bad token or signature; 404 / 405;
- * 413 body over `maxBodyBytes`; 415 media type; 429 events dropped for
- * overflow; 503 buffer still full after `backpressureTimeoutMs`, or shutting
- * down (with `Retry-After`).
+ * 413 body over `maxBodyBytes` or more events than `maxEventsPerRequest`;
+ * 415 media type; 429 events dropped for overflow; 503 buffer still full
+ * after `backpressureTimeoutMs`, or shutting down (with `Retry-After`). The
+ * body of a 207 / 429 / 503 counts the refused events by code and lists the
+ * first 100 (`MAX_LISTED_ERRORS`).
  *
  * @example
  * ```ts
@@ -61,7 +65,7 @@ export interface HttpInputStats {
  *   method: 'POST',
  *   headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json' },
  *   body: JSON.stringify({ source: 'web', event_type: 'signup', payload: btoa('{"user":7}') }),
- * }); // 202 {"accepted":1,"filtered":0,"ids":["01J…"],"errors":[]}
+ * }); // 202 {"accepted":1,"filtered":0,"refused":0,"refusedByCode":{},"ids":["01J…"],"errors":[]}
  * ```
  */
 export class HttpInput implements Input {
@@ -75,7 +79,8 @@ export class HttpInput implements Input {
 	#resolveReady!: (value: { port: number }) => void;
 	#rejectReady!: (error: Error) => void;
 	#attached: Server | undefined;
-	readonly #readers = new Set<() => void>();
+	/** Requests not yet handed to the hub (in an async auth check, or reading their body): ends them on shutdown. */
+	readonly #unadmitted = new Set<() => void>();
 	#inflight = 0;
 	#idle: (() => void) | undefined;
 	#requests = 0;
@@ -137,7 +142,8 @@ export class HttpInput implements Input {
 		if (signal.aborted) return;
 		this.#closing = this.#replies.closing = false;
 		const own = this.#o.server === undefined;
-		const server = this.#o.server ?? createServer(this.#o.serverOptions);
+		const tls = this.#o.tls;
+		const server = this.#o.server ?? (tls === undefined ? createServer(this.#o.serverOptions) : (createHttpsServer({ ...this.#o.serverOptions, ...tls }) as unknown as Server));
 		let port: number | undefined;
 		try {
 			if (this.#attached !== server) {
@@ -156,7 +162,7 @@ export class HttpInput implements Input {
 		if (own) server.on('error', (error) => this.#o.logger.error({ input: this.name, err: error }, 'polku http input server error'));
 		if (port !== undefined && !signal.aborted) {
 			this.#resolveReady({ port });
-			this.#o.logger.info({ input: this.name, port }, 'polku http input listening');
+			this.#o.logger.info({ input: this.name, port, tls: server instanceof TlsServer }, 'polku http input listening');
 		}
 		if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
 		await this.#shutdown(server, own);
@@ -164,7 +170,9 @@ export class HttpInput implements Input {
 
 	async #shutdown(server: Server, own: boolean): Promise<void> {
 		this.#closing = this.#replies.closing = true;
-		for (const cancel of [...this.#readers]) cancel();
+		for (const cancel of [...this.#unadmitted]) cancel();
+		this.#unadmitted.clear();
+		this.#replies.endDraining();
 		const closed = own ? new Promise((resolve) => server.close(resolve)) : undefined;
 		if (own) server.closeIdleConnections();
 		if (this.#inflight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
@@ -202,14 +210,24 @@ export class HttpInput implements Input {
 		const auth = this.#o.auth?.check(request) ?? 'ok';
 		if (auth === 'ok') return this.#accept(request, response, route);
 		if (typeof auth === 'string') return replies.unauthorized(response, auth);
+		// An async check: a shutdown meanwhile answers 503 at once (the check may never finish).
+		const cancel = (): void => replies.unavailable(response);
+		this.#unadmitted.add(cancel);
 		auth.then(
-			(result) => (result === 'ok' ? this.#accept(request, response, route) : replies.unauthorized(response, result)),
-			(error: unknown) => replies.fail(response, error),
+			(result) => {
+				if (!this.#unadmitted.delete(cancel)) return; // answered by the shutdown
+				if (result === 'ok') this.#accept(request, response, route);
+				else replies.unauthorized(response, result);
+			},
+			(error: unknown) => {
+				if (this.#unadmitted.delete(cancel)) replies.fail(response, error);
+			},
 		);
 	}
 
 	/** After authentication: checks the media type and declared size, then reads and ingests the body. */
 	#accept(request: IncomingMessage, response: ServerResponse, route: EventsRoute): void {
+		if (this.#sink === undefined || this.#closing) return this.#replies.unavailable(response);
 		const type = mediaType(request.headers['content-type']) ?? (route.raw ? 'application/octet-stream' : undefined);
 		const kind = route.raw ? (type !== undefined && (isJsonType(type) || isNdjsonType(type) || this.#o.raw.matches(type)) ? 'raw' : undefined) : bodyKind(type, this.#o.raw);
 		if (kind === undefined) return this.#replies.unsupportedType(response, type, ['application/json', 'application/x-ndjson', ...this.#o.rawTypes].join(', '));
@@ -221,9 +239,9 @@ export class HttpInput implements Input {
 	async #ingest(request: IncomingMessage, response: ServerResponse, route: EventsRoute, kind: 'json' | 'ndjson' | 'raw'): Promise<void> {
 		const reading = readBody(request, this.#o.maxBodyBytes);
 		const cancel = (): void => reading.cancel();
-		this.#readers.add(cancel);
+		this.#unadmitted.add(cancel);
 		const result = await reading.done;
-		this.#readers.delete(cancel);
+		this.#unadmitted.delete(cancel);
 		const replies = this.#replies;
 		if (result.status === 'too-large') return replies.tooLarge(response, this.#o.maxBodyBytes);
 		if (result.status === 'cancelled') return replies.unavailable(response);
@@ -237,9 +255,10 @@ export class HttpInput implements Input {
 		const source = requestSource(route, request, this.name);
 		let messages: Message[];
 		try {
-			messages = kind === 'raw' ? [rawMessage(body, route, request, source)] : parseJsonEvents(body, kind, { source });
+			messages = kind === 'raw' ? [rawMessage(body, route, request, source)] : parseJsonEvents(body, kind, { source, maxEvents: this.#o.maxEventsPerRequest });
 		} catch (error) {
 			if (!(error instanceof JsonEventError)) throw error;
+			if (error.reason === 'too-many-events') return replies.tooManyEvents(response, this.#o.maxEventsPerRequest);
 			this.#o.logger.debug({ input: this.name, problem: error.message }, 'polku http input refused a malformed body');
 			return replies.json(response, 400, JSON.stringify(error));
 		}
@@ -253,18 +272,27 @@ export class HttpInput implements Input {
 	 * Hands the batch to the hub. Under `block`, if buffer space does not come
 	 * within `backpressureTimeoutMs`, the request withdraws what is still
 	 * waiting (dropped as `overflow`, reported in `errors`) and the answer is
-	 * a 503 that says exactly which events were accepted.
+	 * a 503 that says exactly which events were accepted. With
+	 * `ackAfterDelivery` the same deadline withdraws the events not admitted;
+	 * the answer then waits for the delivery of those that were (bounded by
+	 * the outputs' own timeouts and retries, and by the hub's stop deadline).
 	 */
 	async #admit(sink: Sink, messages: Message[]): Promise<IngestReply> {
-		if (this.#o.ackAfterDelivery) return deliverReply(messages, await sink.deliverBatch(messages));
 		const withdraw = new Withdrawal();
-		const pending = sink.sendBatch(messages, { signal: withdraw });
+		const delivering = this.#o.ackAfterDelivery;
+		const pending: Promise<BatchOutcome | DeliveryBatchOutcome> = delivering
+			? sink.deliverBatch(messages, { signal: withdraw })
+			: sink.sendBatch(messages, { signal: withdraw });
+		const replyTo = (outcome: BatchOutcome | DeliveryBatchOutcome): IngestReply =>
+			delivering ? deliverReply(messages, outcome as DeliveryBatchOutcome) : sendReply(messages, outcome as BatchOutcome);
 		const outcome = await this.#deadlines.wait(pending);
-		if (outcome !== TIMED_OUT) return sendReply(messages, outcome);
+		if (outcome !== TIMED_OUT) return replyTo(outcome);
 		withdraw.abort(new Error(`the buffer stayed full for ${this.#o.backpressureTimeoutMs} ms`));
-		const exact = sendReply(messages, await pending);
+		const exact = replyTo(await pending);
+		const withdrawn = exact.body.refusedByCode['overflow'] ?? 0;
+		if (withdrawn === 0) return exact;
 		this.#o.logger.warn(
-			{ input: this.name, count: messages.length, accepted: exact.body.accepted, waitedMs: this.#o.backpressureTimeoutMs },
+			{ input: this.name, count: messages.length, accepted: exact.body.accepted, withdrawn, waitedMs: this.#o.backpressureTimeoutMs },
 			'polku http input: buffer full, answered 503',
 		);
 		return exact.retry ? { ...exact, status: 503 } : exact;

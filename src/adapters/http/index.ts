@@ -9,6 +9,7 @@
 export { formatAddress, parseAddress, type HostPort } from './address.js';
 export type { BearerVerifier } from './auth.js';
 export { HttpInput, type HttpInputStats } from './http-input.js';
-export type { HttpInputOptions } from './http-input-options.js';
-export type { IngestError, IngestResponse } from './ingest-result.js';
+export type { HttpInputOptions, HttpInputTlsOptions } from './http-input-options.js';
+export type { Pem } from './tls-material.js';
+export { MAX_LISTED_ERRORS, type IngestError, type IngestResponse } from './ingest-result.js';
 export { WebhookOutput, type WebhookOutputOptions } from './webhook-output.js';

@@ -23,14 +23,29 @@ export interface IngestError {
 }
 
 /**
- * The JSON body of an ingest response (202, 200, 207, 429, 503 after admission).
- * `accepted + filtered + errors.length` is the number of events sent; `ids`
- * lists every event that is not in `errors` (accepted, or filtered out on
- * purpose by a middleware), never one that was dropped.
+ * Most refused events listed one by one in {@link IngestResponse.errors}; the
+ * rest are counted in `refused` and `refusedByCode`, so the answer to a large
+ * request stays small.
  *
  * @example
  * ```ts
- * const { accepted, ids, errors } = (await res.json()) as IngestResponse;
+ * const { errors, refused } = (await res.json()) as IngestResponse;
+ * if (refused > errors.length) console.warn(`${refused - errors.length} more refused events not listed (max ${MAX_LISTED_ERRORS})`);
+ * ```
+ */
+export const MAX_LISTED_ERRORS = 100;
+
+/**
+ * The JSON body of an ingest response (202, 200, 207, 429, 503 after admission).
+ * `accepted + filtered + refused` is the number of events sent; `ids` lists
+ * every event that was not refused (accepted, or filtered out on purpose by a
+ * middleware), so an event whose id is not in `ids` is one to retry. `errors`
+ * details the first {@link MAX_LISTED_ERRORS} refused events (by index);
+ * `refusedByCode` counts all of them.
+ *
+ * @example
+ * ```ts
+ * const { accepted, ids, refused, refusedByCode, errors } = (await res.json()) as IngestResponse;
  * ```
  */
 export interface IngestResponse {
@@ -38,7 +53,12 @@ export interface IngestResponse {
 	readonly accepted: number;
 	/** Filtered out by a middleware on purpose (not an error). */
 	readonly filtered: number;
+	/** Events not taken (dropped, or with `ackAfterDelivery` failed): every one, listed or not. */
+	readonly refused: number;
+	/** `refused` by code, e.g. `{ "overflow": 9000 }`. */
+	readonly refusedByCode: Readonly<Record<string, number>>;
 	readonly ids: readonly string[];
+	/** The first {@link MAX_LISTED_ERRORS} refused events, in request order. */
 	readonly errors: readonly IngestError[];
 }
 
@@ -50,56 +70,65 @@ export interface IngestReply {
 	readonly retry: boolean;
 }
 
+interface Refusal {
+	readonly index: number;
+	readonly id: string;
+	readonly reason: string;
+	readonly error?: Error | undefined;
+	readonly output?: string | undefined;
+}
+
 /**
- * The status for an outcome: 202 (200 after delivery) when nothing was
- * dropped; 429 when any event was dropped for overflow; 503 when any was
- * dropped for shutdown; 207 when events were dropped for other reasons
+ * The status for refusals: 202 (200 after delivery) when nothing was
+ * refused; 429 when any event was dropped for overflow; 503 when any was
+ * dropped for shutdown; 207 when events were refused for other reasons
  * (rejected, middleware error, unroutable, output failure): the body says which.
  */
-function statusOf(errors: readonly IngestError[], okStatus: number): { status: number; retry: boolean } {
-	if (errors.length === 0) return { status: okStatus, retry: false };
-	let overflow = false;
-	let shutdown = false;
-	for (const e of errors) {
-		if (e.code === 'overflow') overflow = true;
-		else if (e.code === 'shutdown') shutdown = true;
-	}
-	if (overflow) return { status: 429, retry: true };
-	if (shutdown) return { status: 503, retry: true };
+function statusOf(byCode: Readonly<Record<string, number>>, refused: number, okStatus: number): { status: number; retry: boolean } {
+	if (refused === 0) return { status: okStatus, retry: false };
+	if (byCode['overflow'] !== undefined) return { status: 429, retry: true };
+	if (byCode['shutdown'] !== undefined) return { status: 503, retry: true };
 	return { status: 207, retry: false };
 }
 
 /** The reply for a `sendBatch` outcome. */
 export function sendReply(messages: readonly Message[], outcome: BatchOutcome): IngestReply {
-	const errors: IngestError[] = outcome.dropped.map((d) => ({
-		index: d.index,
-		id: d.id,
-		code: d.reason,
-		message: d.error?.message ?? describeReason(d.reason),
-	}));
-	const { status, retry } = statusOf(errors, 202);
-	return { status, retry, body: { accepted: outcome.accepted, filtered: outcome.filtered, ids: idsExcept(messages, errors), errors } };
+	return reply(messages, outcome.accepted, outcome.filtered, outcome.dropped, 202);
 }
 
 /** The reply for a `deliverBatch` outcome. */
 export function deliverReply(messages: readonly Message[], outcome: DeliveryBatchOutcome): IngestReply {
-	const errors: IngestError[] = [...outcome.failed]
-		.sort((a, b) => a.index - b.index)
-		.map((f) => {
-			const base = { index: f.index, id: f.id, code: f.reason, message: f.error?.message ?? describeReason(f.reason) };
-			return f.output === undefined ? base : { ...base, output: f.output };
-		});
-	const { status, retry } = statusOf(errors, 200);
-	return { status, retry, body: { accepted: outcome.delivered, filtered: outcome.filtered, ids: idsExcept(messages, errors), errors } };
+	return reply(messages, outcome.delivered, outcome.filtered, outcome.failed, 200);
 }
 
-/** Ids of `messages` whose index is not in `errors` (sorted by index). */
-function idsExcept(messages: readonly Message[], errors: readonly IngestError[]): string[] {
+const NO_CODES: Readonly<Record<string, number>> = Object.freeze({});
+
+function reply(messages: readonly Message[], accepted: number, filtered: number, refusals: readonly Refusal[], okStatus: number): IngestReply {
+	const sorted = byIndex(refusals);
+	const byCode = sorted.length === 0 ? NO_CODES : (Object.create(null) as Record<string, number>);
+	const errors: IngestError[] = [];
+	for (const r of sorted) {
+		(byCode as Record<string, number>)[r.reason] = (byCode[r.reason] ?? 0) + 1;
+		if (errors.length === MAX_LISTED_ERRORS) continue;
+		const base = { index: r.index, id: r.id, code: r.reason, message: r.error?.message ?? describeReason(r.reason) };
+		errors.push(r.output === undefined ? base : { ...base, output: r.output });
+	}
+	const { status, retry } = statusOf(byCode, sorted.length, okStatus);
+	return { status, retry, body: { accepted, filtered, refused: sorted.length, refusedByCode: byCode, ids: idsExcept(messages, sorted), errors } };
+}
+
+function byIndex<T extends { readonly index: number }>(list: readonly T[]): readonly T[] {
+	for (let i = 1; i < list.length; i++) if (list[i]!.index < list[i - 1]!.index) return [...list].sort((a, b) => a.index - b.index);
+	return list;
+}
+
+/** Ids of `messages` whose index is not among the (sorted) refusals. */
+function idsExcept(messages: readonly Message[], refused: readonly Refusal[]): string[] {
 	const ids: string[] = [];
 	let e = 0;
 	for (let i = 0; i < messages.length; i++) {
-		if (e < errors.length && errors[e]!.index === i) {
-			while (e < errors.length && errors[e]!.index === i) e++;
+		if (e < refused.length && refused[e]!.index === i) {
+			while (e < refused.length && refused[e]!.index === i) e++;
 			continue;
 		}
 		ids.push(messages[i]!.id);

@@ -1,6 +1,7 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { toError, type Logger } from '../../index.js';
 import type { AuthResult } from './auth.js';
+import { endAfterBody, hasUnreadBody } from './discard-body.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -9,6 +10,8 @@ export class Replies {
 	readonly counts: Record<string, number> = Object.create(null) as Record<string, number>;
 	/** While true, every response closes its connection. */
 	closing = false;
+	/** Answers whose connection waits for the rest of a refused body: ends them now. */
+	readonly #draining = new Set<() => void>();
 	readonly #input: string;
 	readonly #logger: Logger;
 	readonly #retryAfter: string;
@@ -19,13 +22,35 @@ export class Replies {
 		this.#retryAfter = retryAfter;
 	}
 
-	/** Sends `body` (JSON text); a no-op once the response has started or the client left. */
+	/**
+	 * Sends `body` (JSON text); a no-op once the response has started or the
+	 * client left. An answer given before the request's body was read (401,
+	 * 413, 415, …) closes the connection, after reading and discarding the rest
+	 * of the body (bounded, see `endAfterBody`) so the client gets the answer
+	 * rather than a reset.
+	 */
 	json(response: ServerResponse, status: number, body: string, headers?: OutgoingHttpHeaders): void {
 		if (response.headersSent || response.destroyed) return;
 		this.counts[status] = (this.counts[status] ?? 0) + 1;
 		const all: OutgoingHttpHeaders = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), ...headers };
-		if (this.closing) all['connection'] = 'close';
-		response.writeHead(status, all).end(body);
+		const request = response.req as IncomingMessage | undefined;
+		const unread = request !== undefined && hasUnreadBody(request);
+		if (this.closing || unread) all['connection'] = 'close';
+		response.writeHead(status, all);
+		if (!unread || this.closing) {
+			response.end(body);
+			return;
+		}
+		response.write(body);
+		const end = endAfterBody(request, response);
+		this.#draining.add(end);
+		response.once('close', () => this.#draining.delete(end));
+	}
+
+	/** Ends every answer still reading a refused body (shutdown). */
+	endDraining(): void {
+		for (const end of [...this.#draining]) end();
+		this.#draining.clear();
 	}
 
 	/** `{ error: code, message }`, logged at debug (4xx) or warn (5xx). */
@@ -61,6 +86,10 @@ export class Replies {
 
 	tooLarge(response: ServerResponse, limit: number): void {
 		this.error(response, 413, 'payload-too-large', `the body exceeds ${limit} bytes`, { connection: 'close' });
+	}
+
+	tooManyEvents(response: ServerResponse, limit: number): void {
+		this.error(response, 413, 'too-many-events', `the body holds more than ${limit} events; send at most ${limit} per request (maxEventsPerRequest)`);
 	}
 
 	unsupportedType(response: ServerResponse, type: string | undefined, accepted: string): void {

@@ -27,7 +27,7 @@ export interface WebhookOutputOptions {
 	readonly format?: 'json' | 'ndjson';
 	/** Extra request headers (e.g. authorization). */
 	readonly headers?: Readonly<Record<string, string>>;
-	/** How long a request may take, response included, before it is aborted (a failed send). @default 10000 */
+	/** How long a request may take, the whole response body included, before it is aborted (a failed send). @default 10000 */
 	readonly timeoutMs?: number;
 	/** How payloads are written (see {@link PayloadEncoding}). @default 'base64' */
 	readonly payloadEncoding?: PayloadEncoding;
@@ -40,7 +40,8 @@ export interface WebhookOutputOptions {
  * POLKU JSON event form (the form `HttpInput` reads, so two polku gateways can
  * be chained over HTTP). A non-2xx status is a failed send whose error names
  * the status and a short excerpt of the response body; a request that takes
- * longer than `timeoutMs` is aborted and fails. Retries and dead-lettering
+ * longer than `timeoutMs` (until the last byte of the response) is aborted and
+ * fails, and so is one whose connection drops after the response headers. Retries and dead-lettering
  * come from the hub's per-output options. Uses `node:http(s)` with a
  * keep-alive agent that `close()` releases.
  *
@@ -107,6 +108,7 @@ export class WebhookOutput implements Output {
 	 * (the hub gave up on the send).
 	 */
 	send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
+		if (signal?.aborted === true) return Promise.reject(new OutputError(this.name, `POST ${this.#url.origin} was abandoned by the hub before it started`));
 		const body = Buffer.from(this.#encode(batch), 'utf8');
 		return new Promise<void>((resolve, reject) => {
 			const abort = new AbortController();
@@ -120,15 +122,34 @@ export class WebhookOutput implements Output {
 				if (error === undefined) resolve();
 				else reject(error);
 			};
+			let settled = false;
+			const fail = (error: Error, status?: number): void => {
+				if (settled) return;
+				settled = true;
+				const cut = status === undefined ? 'failed' : `answered ${status} but the response was cut off`;
+				const why = signal?.aborted === true ? 'was abandoned by the hub' : abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : `${cut}: ${error.message}`;
+				done(new OutputError(this.name, `POST ${this.#url.origin} ${why}`, { cause: error }));
+			};
 			const request = this.#request(
 				this.#url,
 				{ method: 'POST', agent: this.#agent, signal: abort.signal, headers: { ...this.#headers, 'content-length': body.length } },
-				(response) => this.#onResponse(response, done),
+				(response) => {
+					// Headers came; the body may still stall or be cut: the timeout and the signal cover it too.
+					const status = response.statusCode ?? 0;
+					const cutOff = (error?: Error): void => fail(error ?? new Error('connection closed before the response ended'), status);
+					response.on('error', cutOff);
+					response.on('close', () => {
+						if (!response.complete) cutOff();
+					});
+					abort.signal.addEventListener('abort', () => response.destroy(), { once: true });
+					this.#onResponse(response, (error) => {
+						if (settled) return;
+						settled = true;
+						done(error);
+					});
+				},
 			);
-			request.on('error', (error: Error) => {
-				const why = signal?.aborted === true ? 'was abandoned by the hub' : abort.signal.aborted ? `timed out after ${this.#timeoutMs} ms` : `failed: ${error.message}`;
-				done(new OutputError(this.name, `POST ${this.#url.origin} ${why}`, { cause: error }));
-			});
+			request.on('error', (error: Error) => fail(error));
 			request.end(body);
 		});
 	}

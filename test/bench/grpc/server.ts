@@ -50,7 +50,7 @@ function ackOf(messages: readonly Message[]): GrpcAck {
 async function bare(): Promise<void> {
 	let count = 0;
 	const server = new Server({ 'grpc.max_receive_message_length': 4 << 20 });
-	server.addService(gatewayServerService, {
+	server.addService(gatewayServerService(10_000), {
 		StreamEvents: (call: ServerDuplexStream<DecodedEvents, GrpcAck>) => {
 			call.on('data', (decoded: DecodedEvents) => {
 				const messages = decoded.messages ?? [];

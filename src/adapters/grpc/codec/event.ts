@@ -38,7 +38,7 @@ const NO_PAYLOAD = new Uint8Array(0);
 /**
  * Decodes one `polku.event.v1.Event` occupying `[r.pos, end)` into a message.
  * A missing id or zero timestamp is generated; `payload` is a view into the
- * reader's buffer.
+ * reader's buffer when it is most of it, else a copy (see `WireReader.payload`).
  */
 export function decodeEvent(r: WireReader, end: number): DecodedMessage {
 	const outer = r.end;
@@ -64,7 +64,7 @@ export function decodeEvent(r: WireReader, end: number): DecodedMessage {
 				readMapEntry(r, metadata);
 				break;
 			}
-			case 0x32: payload = r.bytes(); break;
+			case 0x32: payload = r.payload(); break;
 			case 0x3a: {
 				if (routeTo === NO_ROUTE) routeTo = [];
 				routeTo.push(r.sharedString());

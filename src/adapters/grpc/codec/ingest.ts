@@ -1,19 +1,20 @@
 import type { Message } from '../../../index.js';
 import { addMetadataDefault, CLUSTER_KEY, decodeEvent, eventSize, writeEvent, type DecodedMessage } from './event.js';
 import type { DecodedEvents } from './json-events.js';
-import { decodeRaw, readEventPayload } from './raw-payload.js';
+import { decodeRaw, readEventPayload, TooManyEventsError } from './raw-payload.js';
 import { asBuffer, WireError, WireReader } from './reader.js';
 import { delimitedSize, stringFieldSize, varintSize, WireWriter } from './writer.js';
 
 const NO_FIELDS = { source: '', cluster: '' };
 
 /**
- * Decodes a `polku.v1.IngestBatch` straight into messages (payloads are views
- * into `bytes`). Never throws: a malformed batch, an unknown raw format or an
- * invalid body comes back as `failures`.
+ * Decodes a `polku.v1.IngestBatch` straight into messages (see
+ * `WireReader.payload` for when payloads are views into `bytes`). Never
+ * throws: a malformed batch, an unknown raw format, an invalid body, or more
+ * than `maxEvents` events (decoding stops there) comes back as `failures`.
  */
-export function decodeIngestBatch(bytes: Uint8Array): DecodedEvents {
-	return guard(() => {
+export function decodeIngestBatch(bytes: Uint8Array, maxEvents = Infinity): DecodedEvents {
+	return guard('IngestBatch', () => {
 		const r = new WireReader(bytes);
 		let source = '';
 		let cluster = '';
@@ -31,11 +32,11 @@ export function decodeIngestBatch(bytes: Uint8Array): DecodedEvents {
 				if (events === undefined) events = [];
 				raw = undefined;
 				const end = r.pos + n;
-				readEventPayload(r, end, events);
+				readEventPayload(r, end, events, maxEvents);
 				r.pos = end;
 			} else r.skip(tag);
 		}
-		if (raw !== undefined) return finish(decodeRaw(raw.data, raw.format, source, 'event-payload'), source, cluster);
+		if (raw !== undefined) return finish(decodeRaw(raw.data, raw.format, source, 'event-payload', maxEvents), source, cluster);
 		if (events === undefined) return { failures: [{ eventId: '', message: 'IngestBatch has neither raw nor events' }] };
 		return finish({ messages: events }, source, cluster);
 	});
@@ -45,8 +46,8 @@ export function decodeIngestBatch(bytes: Uint8Array): DecodedEvents {
  * Decodes a `polku.v1.IngestEvent` into its message(s): one for an `event`,
  * as many as the body holds for `raw`. Never throws.
  */
-export function decodeIngestEvent(bytes: Uint8Array): DecodedEvents {
-	return guard(() => {
+export function decodeIngestEvent(bytes: Uint8Array, maxEvents = Infinity): DecodedEvents {
+	return guard('IngestEvent', () => {
 		const r = new WireReader(bytes);
 		let source = '';
 		let cluster = '';
@@ -69,7 +70,7 @@ export function decodeIngestEvent(bytes: Uint8Array): DecodedEvents {
 			} else if (tag === 0x2a) format = r.string();
 			else r.skip(tag);
 		}
-		if (raw !== undefined) return finish(decodeRaw(raw, format, source, 'event'), source, cluster);
+		if (raw !== undefined) return finish(decodeRaw(raw, format, source, 'event', maxEvents), source, cluster);
 		if (event === undefined) return { failures: [{ eventId: '', message: 'IngestEvent has neither raw nor event' }] };
 		return finish({ messages: [event] }, source, cluster);
 	});
@@ -106,10 +107,11 @@ function finish(decoded: DecodedEvents, source: string, cluster: string): Decode
 	return decoded;
 }
 
-function guard(decode: () => DecodedEvents): DecodedEvents {
+function guard(what: string, decode: () => DecodedEvents): DecodedEvents {
 	try {
 		return decode();
 	} catch (error) {
+		if (error instanceof TooManyEventsError) return { failures: [{ eventId: '', message: `${what} holds more than ${error.max} events (maxEventsPerRequest)` }] };
 		const detail = error instanceof WireError ? error.message : `decoder error: ${String(error)}`;
 		return { failures: [{ eventId: '', message: `malformed protobuf: ${detail}` }] };
 	}

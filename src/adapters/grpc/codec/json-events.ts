@@ -20,24 +20,25 @@ export type DecodedEvents =
  * several lines is read as newline-delimited JSON, as lenient POLKU clients
  * send it.
  */
-export function decodeJsonBody(text: string, source: string): DecodedEvents {
-	const first = decode(text, 'json', source);
+export function decodeJsonBody(text: string, source: string, maxEvents = Infinity): DecodedEvents {
+	const first = decode(text, 'json', source, maxEvents);
 	if (first.failures === undefined || !text.trim().includes('\n')) return first;
-	const lines = decode(text, 'ndjson', source);
+	const lines = decode(text, 'ndjson', source, maxEvents);
 	return lines.failures === undefined ? lines : first;
 }
 
 /** Decodes a raw `ndjson` / `json-lines` body: one event object per non-blank line. */
-export function decodeJsonLines(text: string, source: string): DecodedEvents {
-	return decode(text, 'ndjson', source);
+export function decodeJsonLines(text: string, source: string, maxEvents = Infinity): DecodedEvents {
+	return decode(text, 'ndjson', source, maxEvents);
 }
 
-function decode(text: string, format: 'json' | 'ndjson', source: string): DecodedEvents {
+function decode(text: string, format: 'json' | 'ndjson', source: string, maxEvents: number): DecodedEvents {
 	if (text.trim().length === 0) return { failures: [{ eventId: '', message: 'body is empty' }] };
 	try {
-		return { messages: parseJsonEvents(text, format, { source }) as DecodedMessage[] };
+		return { messages: parseJsonEvents(text, format, maxEvents === Infinity ? { source } : { source, maxEvents }) as DecodedMessage[] };
 	} catch (error) {
 		if (!(error instanceof JsonEventError)) throw error;
-		return { failures: [{ eventId: error.id ?? '', message: error.message }] };
+		const message = error.reason === 'too-many-events' ? `raw ${format} body holds more than ${maxEvents} events (maxEventsPerRequest)` : error.message;
+		return { failures: [{ eventId: error.id ?? '', message }] };
 	}
 }

@@ -43,11 +43,29 @@ export class WireReader {
 		return this.pos >= this.end;
 	}
 
-	/** A field tag: `fieldNumber << 3 | wireType`. */
+	/** A field tag: `fieldNumber << 3 | wireType`; a tag above 32 bits is an error. */
 	tag(): number {
-		const tag = this.uint32();
+		const tag = this.#strictUint32('tag');
 		if (tag >>> 3 === 0) throw new WireError(`invalid field number 0 at byte ${this.pos}`);
 		return tag;
+	}
+
+	/**
+	 * A varint that must fit in 32 bits (a tag or a length): a larger value is
+	 * a {@link WireError}, never truncated to its low bits (a length of 2^32
+	 * must not read as 0).
+	 */
+	#strictUint32(what: string): number {
+		const start = this.pos;
+		const n = this.uint32();
+		const size = this.pos - start;
+		// The fifth byte carries bits 28-34: above 0x0f (or a sixth byte) may mean bits past 32.
+		if (size >= 5 && (size > 5 || this.buf[start + 4]! > 0x0f)) {
+			this.pos = start;
+			const value = this.uint64();
+			if (value > 0xffffffffn) throw new WireError(`${what} ${value} at byte ${start} does not fit in 32 bits`);
+		}
+		return n;
 	}
 
 	/** A varint truncated to its low 32 bits (as protobuf does for 32-bit fields), unsigned. */
@@ -87,9 +105,12 @@ export class WireReader {
 		return this.uint32() | 0;
 	}
 
-	/** A bool. */
+	/** A bool: true for any non-zero varint (all 64 bits count). */
 	bool(): boolean {
-		return this.uint32() !== 0;
+		const start = this.pos;
+		this.uint32();
+		for (let i = start; i < this.pos; i++) if ((this.buf[i]! & 0x7f) !== 0) return true;
+		return false;
 	}
 
 	/** An int64, exact. */
@@ -145,7 +166,7 @@ export class WireReader {
 	/** The length prefix of a length-delimited field, checked against the bytes left. */
 	length(): number {
 		const start = this.pos;
-		const n = this.uint32();
+		const n = this.#strictUint32('length');
 		if (n > this.end - this.pos) throw new WireError(`length ${n} at byte ${start} runs past the end of its message`);
 		return n;
 	}
@@ -176,6 +197,23 @@ export class WireReader {
 		const start = this.pos;
 		this.pos = start + n;
 		return this.buf.subarray(start, start + n);
+	}
+
+	/**
+	 * A payload (bytes field). A view into the buffer when it is at least half
+	 * of the memory a view keeps alive (the received message's whole backing
+	 * store); otherwise a copy, so that a message still buffered (a slow
+	 * output, a retry) never pins a large request for a small payload: a
+	 * payload then keeps at most its own bytes alive, or one 16 KiB chunk
+	 * that small payloads are copied into.
+	 */
+	payload(): Buffer {
+		const n = this.length();
+		const start = this.pos;
+		this.pos = start + n;
+		const buf = this.buf;
+		if (n * 2 >= buf.buffer.byteLength) return buf.subarray(start, start + n);
+		return copyOut(buf, start, n);
 	}
 
 	/** Skips the value of a field with the given tag. */
@@ -220,6 +258,30 @@ export class WireReader {
 	#truncated(): WireError {
 		return new WireError(`truncated message at byte ${this.pos}`);
 	}
+}
+
+/** Small payloads are copied into chunks of this size; a payload keeps at most one chunk alive. */
+const CHUNK_BYTES = 16 * 1024;
+/** Payloads above this get an allocation of their own. */
+const OWN_ALLOCATION = CHUNK_BYTES / 4;
+let chunk: Buffer = Buffer.alloc(CHUNK_BYTES); // zeroed: a payload's .buffer shows no stale memory
+let chunkUsed = 0;
+
+/** A copy of `buf[start, start + n)` that shares memory only with other small payloads. */
+function copyOut(buf: Buffer, start: number, n: number): Buffer {
+	if (n > OWN_ALLOCATION) {
+		const own = Buffer.allocUnsafeSlow(n);
+		buf.copy(own, 0, start, start + n);
+		return own;
+	}
+	if (n > CHUNK_BYTES - chunkUsed) {
+		chunk = Buffer.alloc(CHUNK_BYTES);
+		chunkUsed = 0;
+	}
+	const at = chunkUsed;
+	buf.copy(chunk, at, start, start + n);
+	chunkUsed = at + n;
+	return chunk.subarray(at, at + n);
 }
 
 const MAX_SHARED = 64;
