@@ -2,7 +2,7 @@ import { MessageValidationError } from '../errors.js';
 import { nowNanos } from '../message/clock.js';
 import { nextId } from '../message/id.js';
 import { describe, type Message, type Metadata } from '../message/message.js';
-import { EMPTY_METADATA, newMetadata } from '../message/metadata.js';
+import { EMPTY_METADATA, freezeMetadata, newMetadata } from '../message/metadata.js';
 import { EVENT_METADATA_KEYS, OUTCOME_NAMES, SEVERITY_NAMES } from './fields.js';
 import { deeperThan, MAX_PAYLOAD_DEPTH, TOO_DEEP, type PayloadTexts } from './payload-text.js';
 
@@ -168,7 +168,7 @@ function decodeMetadata(prefix: At, e: Record<string, unknown>): Metadata {
 	}
 	if (severity !== 0) out[EVENT_METADATA_KEYS.severity] = String(severity);
 	if (outcome !== 0) out[EVENT_METADATA_KEYS.outcome] = String(outcome);
-	return out;
+	return freezeMetadata(out);
 }
 
 /** A severity / outcome as its number: the number itself, or a name (`error`, `SEVERITY_ERROR`). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, type Message } from '../../index.js';
+import { EVENT_METADATA_KEYS, freezeMetadata, newMetadata, nextId, nowNanos, type Message } from '../../index.js';
 
 /** A request to one of the input's routes. */
 export type Route =
@@ -76,7 +76,7 @@ export function rawMessage(body: Uint8Array, route: Extract<Route, { kind: 'even
 		timestamp: nowNanos(),
 		source,
 		messageType: route.type ?? (q?.get('type') || undefined) ?? header(request, 'x-polku-type') ?? 'unknown',
-		metadata,
+		metadata: freezeMetadata(metadata),
 		payload: body,
 		routeTo: routeText === undefined || routeText === '' ? EMPTY_ROUTE : Object.freeze(routeText.split(',').map((s) => s.trim()).filter((s) => s !== '')),
 	};

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, toError, type BatchOutcome, type DeliveryBatchOutcome, type Input, type Message, type Sink } from '../../index.js';
+import { EVENT_METADATA_KEYS, freezeMetadata, newMetadata, nextId, nowNanos, toError, type BatchOutcome, type DeliveryBatchOutcome, type Input, type Message, type Sink } from '../../index.js';
 import { AdmissionDeadlines, TIMED_OUT } from '../http/admission-deadlines.js';
 import type { AuthResult } from '../http/auth.js';
 import { readBody } from '../http/body-reader.js';
@@ -262,7 +262,7 @@ export class OtlpInput implements Input {
 			timestamp: nowNanos(),
 			source: this.#o.source,
 			messageType: OTLP_MESSAGE_TYPES[signal],
-			metadata,
+			metadata: freezeMetadata(metadata),
 			payload: body,
 			routeTo: NO_ROUTE,
 		};

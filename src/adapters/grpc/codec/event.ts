@@ -1,4 +1,4 @@
-import { EMPTY_METADATA, EVENT_METADATA_KEYS, newMetadata, nextId, nowNanos, type Message } from '../../../index.js';
+import { EMPTY_METADATA, EVENT_METADATA_KEYS, freezeMetadata, newMetadata, nextId, nowNanos, type Message } from '../../../index.js';
 import type { WireReader } from './reader.js';
 import { delimitedSize, stringFieldSize, stringValueSize, varint64Size, varintSize, type WireWriter } from './writer.js';
 
@@ -110,17 +110,31 @@ export function readMapEntry(r: WireReader, into: Record<string, string>): void 
 	into[key] = value;
 }
 
+/** A decoded message's metadata, mutable (a copy when it is frozen, as the JSON event decoder leaves it). */
+function mutableMetadata(m: DecodedMessage): Record<string, string> {
+	if (m.metadata === NO_METADATA) m.metadata = newMetadata();
+	else if (Object.isFrozen(m.metadata)) {
+		const copy = newMetadata();
+		for (const k of Object.keys(m.metadata)) copy[k] = m.metadata[k]!;
+		m.metadata = copy;
+	}
+	return m.metadata;
+}
+
 /** Adds `key: value` to a decoded message's metadata unless the key is already set. */
 export function addMetadataDefault(m: DecodedMessage, key: string, value: string): void {
-	if (m.metadata === NO_METADATA) m.metadata = newMetadata();
-	else if (key in m.metadata) return;
-	m.metadata[key] = value;
+	if (m.metadata !== NO_METADATA && key in m.metadata) return;
+	mutableMetadata(m)[key] = value;
 }
 
 /** Sets `key: value` in a decoded message's metadata (replacing a value already there). */
 export function setMetadata(m: DecodedMessage, key: string, value: string): void {
-	if (m.metadata === NO_METADATA) m.metadata = newMetadata();
-	m.metadata[key] = value;
+	mutableMetadata(m)[key] = value;
+}
+
+/** Freezes a decoded message's metadata once it is complete (frozen metadata is cheap to spread; see `freezeMetadata`). */
+export function sealMetadata(m: DecodedMessage): void {
+	if (!Object.isFrozen(m.metadata)) freezeMetadata(m.metadata);
 }
 
 /** An enum value kept in metadata, when it is a decimal int32 other than 0. */

@@ -1,5 +1,5 @@
 import type { Message } from '../../../index.js';
-import { addMetadataDefault, CLUSTER_KEY, decodeEvent, eventSize, writeEvent, type DecodedMessage } from './event.js';
+import { addMetadataDefault, CLUSTER_KEY, decodeEvent, eventSize, sealMetadata, writeEvent, type DecodedMessage } from './event.js';
 import type { DecodedEvents } from './json-events.js';
 import { decodeRaw, readEventPayload, TooManyEventsError } from './raw-payload.js';
 import { asBuffer, WireError, WireReader } from './reader.js';
@@ -97,12 +97,11 @@ function readRawPayload(r: WireReader): { data: Buffer; format: string } {
 function finish(decoded: DecodedEvents, source: string, cluster: string): DecodedEvents {
 	const messages = decoded.messages;
 	if (messages === undefined) return decoded;
-	if (source.length > 0 || cluster.length > 0) {
-		for (let i = 0; i < messages.length; i++) {
-			const m = messages[i]!;
-			if (m.source.length === 0) m.source = source;
-			if (cluster.length > 0) addMetadataDefault(m, CLUSTER_KEY, cluster);
-		}
+	for (let i = 0; i < messages.length; i++) {
+		const m = messages[i]!;
+		if (m.source.length === 0 && source.length > 0) m.source = source;
+		if (cluster.length > 0) addMetadataDefault(m, CLUSTER_KEY, cluster);
+		sealMetadata(m);
 	}
 	return decoded;
 }
