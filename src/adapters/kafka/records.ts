@@ -1,0 +1,62 @@
+import { fromEnvelopeHeaders, toEnvelopeHeaders, type EnvelopeHeader } from '../../envelope/headers.js';
+import type { Message } from '../../message/message.js';
+import type { KafkaHeaderValue, KafkaRecordIn, KafkaRecordOut } from './client.js';
+
+const NS_PER_MS = 1_000_000n;
+
+/** The message's payload as a Buffer view (no copy): kafkajs writes Buffers and strings only. */
+export function payloadBuffer(payload: Uint8Array): Buffer {
+	return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/** The headers of `message` as a Kafka header object (null prototype, so `__proto__` is an ordinary name). */
+export function recordHeaders(message: Message): Record<string, string> {
+	const headers = Object.create(null) as Record<string, string>;
+	for (const [name, value] of toEnvelopeHeaders(message)) headers[name] = value;
+	return headers;
+}
+
+/** A record carrying `message`: payload = value, envelope in headers, Kafka timestamp = the message's (ms). */
+export function toRecord(message: Message, key: Uint8Array | string | undefined): KafkaRecordOut {
+	const record: KafkaRecordOut = {
+		value: payloadBuffer(message.payload),
+		headers: recordHeaders(message),
+		timestamp: (message.timestamp / NS_PER_MS).toString(),
+	};
+	if (key !== undefined) record.key = typeof key === 'string' ? key : payloadBuffer(key);
+	return record;
+}
+
+function text(value: Uint8Array | string): string {
+	return typeof value === 'string' ? value : payloadBuffer(value).toString('utf8');
+}
+
+/** A consumed record's headers as name/value pairs (a repeated name gives several pairs; the last wins). */
+export function headerPairs(headers: { readonly [name: string]: KafkaHeaderValue } | undefined): EnvelopeHeader[] {
+	const pairs: EnvelopeHeader[] = [];
+	if (headers === undefined || headers === null) return pairs;
+	for (const name of Object.keys(headers)) {
+		const value = headers[name];
+		if (value === undefined || value === null) continue;
+		if (Array.isArray(value)) for (const v of value as readonly (Uint8Array | string)[]) pairs.push([name, text(v)]);
+		else pairs.push([name, text(value as Uint8Array | string)]);
+	}
+	return pairs;
+}
+
+/**
+ * The message a consumed record carries. A record written by polku gets its
+ * envelope back exactly; any other record gets id `<topic>/<partition>/<offset>`
+ * (stable across redeliveries), the record's timestamp, source `kafka`, type
+ * = the topic, and its headers as metadata. Throws `MessageValidationError`
+ * for a malformed polku envelope (a poison record).
+ */
+export function fromRecord(topic: string, partition: number, record: KafkaRecordIn): Message {
+	const ms = /^\d{1,15}$/.test(record.timestamp) ? BigInt(record.timestamp) : undefined;
+	return fromEnvelopeHeaders(headerPairs(record.headers), record.value ?? undefined, {
+		id: `${topic}/${partition}/${record.offset}`,
+		source: 'kafka',
+		messageType: topic,
+		...(ms === undefined ? {} : { timestamp: ms * NS_PER_MS }),
+	});
+}
