@@ -23,8 +23,9 @@ export type KafkaHeaderValue = Uint8Array | string | readonly (Uint8Array | stri
  */
 export interface KafkaRecordOut {
 	key?: Uint8Array | string | null;
-	value: Uint8Array | null;
-	headers?: Record<string, string>;
+	value: Uint8Array | string | null;
+	headers?: { [name: string]: KafkaHeaderValue };
+	partition?: number;
 	/** Milliseconds since the epoch, as a decimal string. */
 	timestamp?: string;
 }
@@ -40,7 +41,8 @@ export interface KafkaRecordOut {
  * ```
  */
 export interface KafkaProducerBatch {
-	topicMessages: { topic: string; messages: KafkaRecordOut[] }[];
+	/** Always set by polku/kafka (optional only to match the clients' own type). */
+	topicMessages?: { topic: string; messages: KafkaRecordOut[] }[];
 	acks?: number;
 	compression?: number;
 }

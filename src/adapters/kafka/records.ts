@@ -31,15 +31,23 @@ function text(value: Uint8Array | string): string {
 	return typeof value === 'string' ? value : payloadBuffer(value).toString('utf8');
 }
 
-/** A consumed record's headers as name/value pairs (a repeated name gives several pairs; the last wins). */
+function isHeaderValue(value: unknown): value is Uint8Array | string {
+	return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/**
+ * A consumed record's headers as name/value pairs (a repeated name gives
+ * several pairs; the last wins). kafkajs collects a header named like an
+ * `Object.prototype` member (`constructor`, `toString`, `__proto__`) into an
+ * array that starts with the inherited value: only bytes and strings count.
+ */
 export function headerPairs(headers: { readonly [name: string]: KafkaHeaderValue } | undefined): EnvelopeHeader[] {
 	const pairs: EnvelopeHeader[] = [];
 	if (headers === undefined || headers === null) return pairs;
 	for (const name of Object.keys(headers)) {
-		const value = headers[name];
-		if (value === undefined || value === null) continue;
-		if (Array.isArray(value)) for (const v of value as readonly (Uint8Array | string)[]) pairs.push([name, text(v)]);
-		else pairs.push([name, text(value as Uint8Array | string)]);
+		const value: unknown = headers[name];
+		if (isHeaderValue(value)) pairs.push([name, text(value)]);
+		else if (Array.isArray(value)) for (const v of value as unknown[]) if (isHeaderValue(v)) pairs.push([name, text(v)]);
 	}
 	return pairs;
 }

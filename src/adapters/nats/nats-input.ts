@@ -60,6 +60,8 @@ export class NatsInput implements Input {
 	readonly #queue: string | undefined;
 	readonly #maxBatch: number;
 	readonly #logger: Logger;
+	#subscribed: Promise<void>;
+	#markSubscribed!: () => void;
 
 	/** @param options - See {@link NatsInputOptions}; throws `ConfigError` naming a bad option. */
 	constructor(options: NatsInputOptions) {
@@ -76,6 +78,22 @@ export class NatsInput implements Input {
 		this.#queue = options.queue;
 		this.#maxBatch = checkInteger(field('maxBatch'), options.maxBatch ?? 256, 1);
 		this.#logger = options.logger ?? silentLogger;
+		this.#subscribed = new Promise((resolve) => (this.#markSubscribed = resolve));
+	}
+
+	/**
+	 * Resolves once the input's subscription is registered at the server (core
+	 * NATS delivers nothing published before that).
+	 *
+	 * @example
+	 * ```ts
+	 * await hub.start();
+	 * await input.subscribed();
+	 * nc.publish('events.created', payload);
+	 * ```
+	 */
+	subscribed(): Promise<void> {
+		return this.#subscribed;
 	}
 
 	/** @internal Called by the hub: subscribes until `signal` aborts. */
@@ -84,6 +102,7 @@ export class NatsInput implements Input {
 		const sub = this.#nc.subscribe(this.#subject, this.#queue === undefined ? undefined : { queue: this.#queue });
 		const stop = (): void => sub.unsubscribe();
 		signal.addEventListener('abort', stop, { once: true });
+		void this.#nc.flush().then(this.#markSubscribed, () => {});
 		let batch: Message[] = [];
 		try {
 			for await (const msg of sub) {
