@@ -144,19 +144,37 @@ export class JetStreamInput extends EventEmitter<JetStreamInputEvents> implement
 
 	async #pull(messages: JetStreamMessagesLike, sink: Sink, signal: AbortSignal): Promise<void> {
 		const max = this.#o.pullBatch;
+		const maxInFlight = this.#o.maxInFlight;
 		let batch: JsMsgLike[] = [];
+		let scheduled = false;
+		// What arrived together goes in together: the batch is handed over once the iterator has
+		// yielded what it holds (a macrotask later), or when it is full.
+		const flush = (): void => {
+			scheduled = false;
+			if (batch.length === 0 || signal.aborted) return;
+			const full = batch;
+			batch = [];
+			this.#deliver(full, sink);
+		};
 		for await (const msg of messages) {
 			if (signal.aborted) {
 				msg.nak();
 				continue;
 			}
 			batch.push(msg);
-			if (batch.length < max && messages.getPending() > 0) continue;
-			this.#deliver(batch, sink);
-			batch = [];
-			while (this.#inFlight >= this.#o.maxInFlight && !signal.aborted) await new Promise<void>((resolve) => (this.#slot = resolve));
+			if (batch.length >= max) flush();
+			else if (!scheduled) {
+				scheduled = true;
+				setImmediate(flush);
+			}
+			while (this.#inFlight + batch.length >= maxInFlight && !signal.aborted) {
+				flush();
+				if (this.#inFlight < maxInFlight) break;
+				await new Promise<void>((resolve) => (this.#slot = resolve));
+			}
 		}
 		for (const msg of batch) msg.nak();
+		batch = [];
 	}
 
 	/** The durable consumer: bound, or created with explicit ack when missing. */
@@ -258,7 +276,8 @@ export class JetStreamInput extends EventEmitter<JetStreamInputEvents> implement
 	}
 
 	#terminate(msg: JsMsgLike, error: Error, sink: Sink): void {
-		msg.term(`polku: ${error.message}`.slice(0, 200));
+		// No reason: servers before 2.10 do not parse `+TERM <reason>` (and redeliver).
+		msg.term();
 		this.#terminated++;
 		this.#o.logger.warn({ input: this.name, seq: msg.seq, subject: msg.subject, err: error }, 'polku jetstream input: poison message terminated');
 		sink.dropInvalid({ source: 'nats', messageType: msg.subject, payload: msg.data, metadata: { 'nats.stream': msg.info.stream, 'nats.seq': String(msg.seq) } }, error);

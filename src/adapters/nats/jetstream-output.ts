@@ -102,6 +102,7 @@ export class JetStreamOutput implements Output {
 	/** Publishes the batch pipelined and awaits every PubAck; rejects with an `OutputError` naming the first failure. */
 	async send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
 		if (this.#closed) throw new OutputError(this.name, 'is closed');
+		if (signal?.aborted === true) throw new OutputError(this.name, 'send abandoned by the hub before it started', { cause: signal.reason });
 		const make = (this.#headers ??= await loadHeadersFactory());
 		const subjectOf = this.#subject;
 		const timeout = this.#timeoutMs;

@@ -70,6 +70,7 @@ export class NatsOutput implements Output {
 	/** Publishes the batch and flushes; rejects with an `OutputError` when the connection is closed or the flush fails. */
 	async send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
 		if (this.#closed) throw new OutputError(this.name, 'is closed');
+		if (signal?.aborted === true) throw new OutputError(this.name, 'send abandoned by the hub before it started', { cause: signal.reason });
 		const make = (this.#headers ??= await loadHeadersFactory());
 		const subjectOf = this.#subject;
 		try {
