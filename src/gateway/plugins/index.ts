@@ -1,11 +1,13 @@
 import type { Env } from '../env.js';
+import { kafkaPlugin } from './kafka.js';
+import { natsPlugin } from './nats.js';
 import type { GatewayPlan, GatewayPlugin } from './plugin.js';
 
 /**
  * The adapters `polku-gateway` can configure from the environment, in the
  * order they are applied. Each lives in its own file next to this one.
  */
-export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([]);
+export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([kafkaPlugin, natsPlugin]);
 
 /** The plans of every configured plugin (throws the first `ConfigError`). */
 export function planPlugins(env: Env): GatewayPlan[] {
