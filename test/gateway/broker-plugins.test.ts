@@ -90,7 +90,7 @@ describe('gateway plugin kafka: run() against the mock cluster', { skip: skipUnl
 		await produceMessages(producer, inTopic, sent); // before the group exists: read from the earliest offset
 		const stdout = new Lines();
 		const gateway = await run(undefined, {
-			env: { ...BASE, POLKU_KAFKA_BROKERS: mock.brokers.join(','), POLKU_KAFKA_INPUT_TOPICS: inTopic, POLKU_KAFKA_GROUP: kafkaUnique('gw') },
+			env: { ...BASE, POLKU_KAFKA_BROKERS: mock.brokers.join(','), POLKU_KAFKA_INPUT_TOPICS: inTopic, POLKU_KAFKA_GROUP: kafkaUnique('gw'), POLKU_KAFKA_MAX_WAIT_MS: '100' },
 			handleSignals: false,
 			stdout,
 			logger: createLogger({ level: 'silent' }),

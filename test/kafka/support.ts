@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import type { Message } from '../../src/index.js';
-import { toEnvelopeHeaders } from '../../src/index.js';
+import { createMessage, toEnvelopeHeaders } from '../../src/index.js';
 import { KafkaInput, KafkaOutput, type KafkaConsumerLike, type KafkaInputOptions, type KafkaProducerLike } from '../../src/adapters/kafka/index.js';
 import { fromRecord } from '../../src/adapters/kafka/records.js';
 import type { InputHarness, OutputHarness } from '../../src/testing/index.js';
@@ -44,7 +44,14 @@ export class TopicReader {
 			await this.#consumer.subscribe({ topics: [this.topic], fromBeginning: true });
 			await this.#consumer.run({
 				eachBatch: async ({ batch }) => {
-					for (const record of batch.messages) this.messages.push(fromRecord(batch.topic, batch.partition, record));
+					for (const record of batch.messages) {
+						try {
+							this.messages.push(fromRecord(batch.topic, batch.partition, record));
+						} catch {
+							// A record with a malformed envelope (a dead-lettered poison record): its payload only.
+							this.messages.push(createMessage({ source: 'undecodable', messageType: batch.topic, payload: record.value ?? undefined }));
+						}
+					}
 				},
 			});
 		})();

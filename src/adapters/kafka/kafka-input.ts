@@ -36,6 +36,8 @@ export interface KafkaInputStats {
 	readonly declined: number;
 	/** Records handed to the hub and not yet settled. */
 	readonly inFlight: number;
+	/** True while the topics are paused for backpressure (more than `maxInFlight` records open). */
+	readonly paused: boolean;
 	/** Successful `commitOffsets` calls. */
 	readonly commits: number;
 	/** Failed `commitOffsets` calls (retried; a revoked partition's are dropped). */
@@ -153,6 +155,7 @@ export class KafkaInput extends EventEmitter<KafkaInputEvents> implements Input 
 			invalid: this.#invalid,
 			declined: this.#declined,
 			inFlight: this.#inFlight,
+			paused: this.#backpressured,
 			commits: this.#commits,
 			commitFailures: this.#commitFailures,
 			rebalances: this.#rebalances,

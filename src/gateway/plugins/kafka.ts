@@ -2,7 +2,7 @@ import type { KafkaConsumerLike, KafkaProducerLike } from '../../adapters/kafka/
 import { KafkaInput } from '../../adapters/kafka/kafka-input.js';
 import { KafkaOutput } from '../../adapters/kafka/kafka-output.js';
 import { parseAddress } from '../../adapters/http/address.js';
-import { envError, list, value, type Env } from '../env.js';
+import { envError, integer, list, value, type Env } from '../env.js';
 import type { GatewayLogger } from '../logger.js';
 import { loadPeer, type GatewayPlugin } from './plugin.js';
 
@@ -15,12 +15,12 @@ interface KafkajsModule {
 		logCreator: () => (entry: { level: number; log: { message: string } & Record<string, unknown> }) => void;
 	}) => {
 		producer(): KafkaProducerLike & { connect(): Promise<void> };
-		consumer(config: { groupId: string }): KafkaConsumerLike;
+		consumer(config: { groupId: string; sessionTimeout: number; heartbeatInterval: number; maxWaitTimeInMs: number }): KafkaConsumerLike;
 	};
 	logLevel: { ERROR: number; WARN: number };
 }
 
-const VARIABLES = ['POLKU_KAFKA_BROKERS', 'POLKU_KAFKA_TOPIC', 'POLKU_KAFKA_INPUT_TOPICS', 'POLKU_KAFKA_GROUP', 'POLKU_KAFKA_CLIENT_ID', 'POLKU_KAFKA_KEY'] as const;
+const VARIABLES = ['POLKU_KAFKA_BROKERS', 'POLKU_KAFKA_TOPIC', 'POLKU_KAFKA_INPUT_TOPICS', 'POLKU_KAFKA_GROUP', 'POLKU_KAFKA_CLIENT_ID', 'POLKU_KAFKA_KEY', 'POLKU_KAFKA_SESSION_TIMEOUT_MS', 'POLKU_KAFKA_MAX_WAIT_MS'] as const;
 
 function brokers(env: Env): string[] {
 	const items = list(env, 'POLKU_KAFKA_BROKERS');
@@ -58,6 +58,8 @@ export const kafkaPlugin: GatewayPlugin = {
 		{ name: 'POLKU_KAFKA_GROUP', description: "the Kafka input's consumer group (a new group starts at the earliest offset)", default: 'polku' },
 		{ name: 'POLKU_KAFKA_CLIENT_ID', description: 'the Kafka client id', default: 'polku-gateway' },
 		{ name: 'POLKU_KAFKA_KEY', description: 'metadata field whose value is the record key of the Kafka output', default: 'none' },
+		{ name: 'POLKU_KAFKA_SESSION_TIMEOUT_MS', description: "the Kafka input's group session timeout: how soon the partitions of a dead gateway move to the others", default: '30000' },
+		{ name: 'POLKU_KAFKA_MAX_WAIT_MS', description: "the Kafka input's longest fetch wait when no records are there (lower it for brokers that hold a fetch for the full wait, e.g. librdkafka's mock cluster)", default: '5000' },
 	],
 	plan(env) {
 		if (!VARIABLES.some((name) => value(env, name) !== undefined)) return undefined;
@@ -71,6 +73,8 @@ export const kafkaPlugin: GatewayPlugin = {
 		const group = value(env, 'POLKU_KAFKA_GROUP') ?? 'polku';
 		const clientId = value(env, 'POLKU_KAFKA_CLIENT_ID') ?? 'polku-gateway';
 		const key = value(env, 'POLKU_KAFKA_KEY');
+		const sessionTimeout = integer(env, 'POLKU_KAFKA_SESSION_TIMEOUT_MS', 30_000, 1000, 3_600_000);
+		const maxWaitTimeInMs = integer(env, 'POLKU_KAFKA_MAX_WAIT_MS', 5000, 1, 600_000);
 		return {
 			inputs: inputTopics.length > 0 ? ['kafka'] : [],
 			outputs: topic !== undefined ? ['kafka'] : [],
@@ -83,7 +87,7 @@ export const kafkaPlugin: GatewayPlugin = {
 					builder.output(new KafkaOutput({ producer, topic, name: 'kafka', ...(key === undefined ? {} : { key }) }));
 				}
 				if (inputTopics.length > 0) {
-					const input = new KafkaInput({ name: 'kafka', consumer: () => kafka.consumer({ groupId: group }), topics: inputTopics, fromBeginning: true, logger });
+					const input = new KafkaInput({ name: 'kafka', consumer: () => kafka.consumer({ groupId: group, sessionTimeout, heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)), maxWaitTimeInMs }), topics: inputTopics, fromBeginning: true, logger });
 					builder.input(input, { restart: { maxDelayMs: 10_000 } });
 				}
 			},
