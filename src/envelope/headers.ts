@@ -79,7 +79,13 @@ function isPlainValue(value: string): boolean {
 		const c = value.charCodeAt(i);
 		if (c < 0x20 || c === 0x25 || c === 0x7f) return false;
 	}
-	return value.length === 0 || (!EDGE_SPACE.test(value[0]!) && !EDGE_SPACE.test(value[value.length - 1]!));
+	return value.length === 0 || (!isEdgeSpace(value, 0) && !isEdgeSpace(value, value.length - 1));
+}
+
+/** Whether the character at `i` is white space (ASCII fast path; control characters are escaped anyway). */
+function isEdgeSpace(value: string, i: number): boolean {
+	const c = value.charCodeAt(i);
+	return c === 0x20 || (c >= 0x80 && EDGE_SPACE.test(value[i]!));
 }
 
 /** `%XX` for each UTF-8 byte of `ch`. */
@@ -111,7 +117,7 @@ export function escapeHeaderValue(value: string): string {
 	for (let i = 0; i < value.length; i++) {
 		const c = value.charCodeAt(i);
 		if (c < 0x20 || c === 0x25 || c === 0x7f) out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
-		else if ((i === 0 || i === value.length - 1) && EDGE_SPACE.test(value[i]!)) out += percentBytes(value[i]!);
+		else if ((i === 0 || i === value.length - 1) && isEdgeSpace(value, i)) out += percentBytes(value[i]!);
 		else out += value[i];
 	}
 	return out;

@@ -9,10 +9,13 @@ export function payloadBuffer(payload: Uint8Array): Buffer {
 	return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
-/** The headers of `message` as a Kafka header object (null prototype, so `__proto__` is an ordinary name). */
+/** The headers of `message` as a Kafka header object (`__proto__` as an own property, like any other name). */
 export function recordHeaders(message: Message): Record<string, string> {
-	const headers = Object.create(null) as Record<string, string>;
-	for (const [name, value] of toEnvelopeHeaders(message)) headers[name] = value;
+	const headers: Record<string, string> = {};
+	for (const [name, value] of toEnvelopeHeaders(message)) {
+		if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+		else headers[name] = value;
+	}
 	return headers;
 }
 
