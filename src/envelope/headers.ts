@@ -70,20 +70,38 @@ const MAX_PLAIN_NAME = 200;
 const TIMESTAMP = /^\d{1,20}$/;
 const MAX_TIMESTAMP = 2n ** 64n - 1n;
 
+/** JavaScript white space (what `String.prototype.trim` removes: NATS clients trim header values, as do HTTP parsers). */
+const EDGE_SPACE = /^\s$/;
+
 /** True when `value` needs no escaping: no `%`, no control characters, no leading or trailing white space. */
 function isPlainValue(value: string): boolean {
 	for (let i = 0; i < value.length; i++) {
 		const c = value.charCodeAt(i);
 		if (c < 0x20 || c === 0x25 || c === 0x7f) return false;
 	}
-	return value.length === 0 || (value.charCodeAt(0) !== 0x20 && value.charCodeAt(value.length - 1) !== 0x20);
+	return value.length === 0 || (!isEdgeSpace(value, 0) && !isEdgeSpace(value, value.length - 1));
+}
+
+/** Whether the character at `i` is white space (ASCII fast path; control characters are escaped anyway). */
+function isEdgeSpace(value: string, i: number): boolean {
+	const c = value.charCodeAt(i);
+	return c === 0x20 || (c >= 0x80 && EDGE_SPACE.test(value[i]!));
+}
+
+/** `%XX` for each UTF-8 byte of `ch`. */
+function percentBytes(ch: string): string {
+	let out = '';
+	for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+	return out;
 }
 
 /**
  * Percent-encodes what header transports cannot carry verbatim: `%`, control
- * characters (CR, LF, NUL, …) and leading or trailing spaces. Everything else,
- * including non-ASCII text, is kept, so ordinary values read the same in any
- * broker tool. {@link toEnvelopeHeaders} applies it to every value.
+ * characters (CR, LF, NUL, …) and leading or trailing white space (spaces,
+ * and Unicode white space such as U+00A0, which NATS clients trim; as UTF-8
+ * bytes). Everything else, including non-ASCII text, is kept, so ordinary
+ * values read the same in any broker tool. {@link toEnvelopeHeaders} applies
+ * it to every value.
  *
  * @example
  * ```ts
@@ -98,8 +116,9 @@ export function escapeHeaderValue(value: string): string {
 	let out = '';
 	for (let i = 0; i < value.length; i++) {
 		const c = value.charCodeAt(i);
-		const edge = c === 0x20 && (i === 0 || i === value.length - 1);
-		out += c < 0x20 || c === 0x25 || c === 0x7f || edge ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : value[i];
+		if (c < 0x20 || c === 0x25 || c === 0x7f) out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+		else if ((i === 0 || i === value.length - 1) && isEdgeSpace(value, i)) out += percentBytes(value[i]!);
+		else out += value[i];
 	}
 	return out;
 }
@@ -124,10 +143,16 @@ export function unescapeHeaderValue(value: string, field: string): string {
 			out += ch;
 			continue;
 		}
-		const hex = value.slice(i + 1, i + 3);
-		if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new MessageValidationError(field, `has a malformed %-escape at offset ${i}`);
-		out += String.fromCharCode(parseInt(hex, 16));
-		i += 2;
+		// A run of %XX escapes is UTF-8 (escapeHeaderValue writes ASCII bytes and edge white space that way).
+		const bytes: number[] = [];
+		while (value[i] === '%') {
+			const hex = value.slice(i + 1, i + 3);
+			if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new MessageValidationError(field, `has a malformed %-escape at offset ${i}`);
+			bytes.push(parseInt(hex, 16));
+			i += 3;
+		}
+		i--;
+		out += bytes.every((b) => b < 0x80) ? String.fromCharCode(...bytes) : Buffer.from(bytes).toString('utf8');
 	}
 	return out;
 }
