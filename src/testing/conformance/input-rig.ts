@@ -43,6 +43,9 @@ export async function startRig(fixture: InputFixture, cleanup: Cleanup, inputNam
 			batchSize: options.batchSize ?? 100,
 			flushInterval: 5,
 			retry: options.retry === false ? false : { attempts: 3, baseDelayMs: 20 },
+			// The cases hang this output on purpose (backpressure, stop mid-stream): it must block, not be
+			// bounded by stall detection (which would drop its oldest after 2 s).
+			stall: false,
 		})
 		.build();
 	const drops: DropEvent[] = [];
