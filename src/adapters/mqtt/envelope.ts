@@ -1,0 +1,28 @@
+import { toEnvelopeHeaders, type EnvelopeHeader } from '../../envelope/headers.js';
+import type { Message } from '../../message/message.js';
+import type { MqttUserProperties } from './client.js';
+
+const NO_HEADERS: readonly EnvelopeHeader[] = Object.freeze([]);
+
+/** A message's envelope as MQTT 5 user properties (the shared envelope ↔ headers mapping). */
+export function toUserProperties(message: Message): MqttUserProperties {
+	const props: MqttUserProperties = {};
+	for (const [name, value] of toEnvelopeHeaders(message)) {
+		// A metadata key `__proto__` travels under its own name: keep it data, not the prototype.
+		if (name === '__proto__') Object.defineProperty(props, name, { value, enumerable: true, writable: true, configurable: true });
+		else props[name] = value;
+	}
+	return props;
+}
+
+/** User properties as header pairs, in order; a repeated name gives one pair per value. */
+export function userPropertyHeaders(props: MqttUserProperties | undefined): readonly EnvelopeHeader[] {
+	if (props === undefined) return NO_HEADERS;
+	const headers: EnvelopeHeader[] = [];
+	for (const name of Object.keys(props)) {
+		const value = props[name]!;
+		if (typeof value === 'string') headers.push([name, value]);
+		else for (const v of value) headers.push([name, String(v)]);
+	}
+	return headers;
+}

@@ -1,0 +1,126 @@
+import { ConfigError, PolkuError } from '../../errors.js';
+import type { Input, Sink } from '../../input/input.js';
+import type { MqttQos, MqttSubscriberClient } from './client.js';
+import { resolveMqttInputOptions, type MqttInputOptions, type ResolvedMqttInputOptions } from './mqtt-input-options.js';
+import { MqttInputCounters, type MqttInputStats } from './mqtt-input-stats.js';
+import { MqttReceiver } from './receiver.js';
+
+/**
+ * An input subscribed to MQTT topic filters through your own MQTT.js client,
+ * delivering at least once: a QoS 1 message's PUBACK (QoS 2: its PUBREC) is
+ * sent only after `sink.deliverBatch` resolved, i.e. after every output the
+ * message routes to confirmed it. A message whose delivery fails is left
+ * unacknowledged; once nothing else is in flight the input closes the
+ * connection, MQTT.js reconnects, and the broker redelivers it from the
+ * persistent session (`clean: false`).
+ *
+ * Messages: the payload is the MQTT payload (not copied). MQTT 5 user
+ * properties are the headers of polku's shared envelope mapping
+ * (`toEnvelopeHeaders`): a message written by polku (`polku-id` …) gets its
+ * envelope back exactly; any other message gets a fresh id and timestamp, its
+ * user properties as metadata, and `source` / `messageType` from its topic
+ * (options `source`, default the input's name, and `messageType`, default the
+ * topic). Every message gets its topic in metadata `mqtt.topic`. A message
+ * whose user properties hold a malformed polku envelope is acknowledged and
+ * recorded with `sink.dropInvalid` (drop reason `invalid`).
+ *
+ * Backpressure: at most `maxInFlight` messages wait for the hub; beyond that
+ * the input stops reading the connection. Set the client's
+ * `properties.receiveMaximum` to at most `maxInFlight`, so that the broker
+ * itself stops sending QoS 1 / 2 messages while the hub is busy.
+ *
+ * The input takes over acknowledgements on its filters through MQTT.js's
+ * `handleMessage` and `customHandleAcks` hooks, and keeps them after the hub
+ * stops (messages arriving then stay unacknowledged, for the next session).
+ * End the client after `hub.stop()`.
+ *
+ * @example
+ * ```ts
+ * import mqtt from 'mqtt';
+ * import { Hub } from 'polku';
+ * import { MqttInput } from 'polku/mqtt';
+ *
+ * const client = mqtt.connect('mqtt://127.0.0.1:1883', {
+ *   protocolVersion: 5,
+ *   clientId: 'polku-ingest-1', // stable: the broker keeps this client's session
+ *   clean: false,
+ *   properties: { sessionExpiryInterval: 3600, receiveMaximum: 1000 },
+ * });
+ * const hub = Hub.builder().input(new MqttInput({ client, topics: 'sensors/#' })).output(myOutput).build();
+ * await hub.start();
+ * // …
+ * await hub.stop();
+ * await client.endAsync();
+ * ```
+ */
+export class MqttInput implements Input {
+	readonly name: string;
+	readonly #o: ResolvedMqttInputOptions;
+	readonly #counters = new MqttInputCounters();
+	readonly #receiver: MqttReceiver;
+	#advised = false;
+
+	/** @param options - See {@link MqttInputOptions}; throws `ConfigError` naming a bad option. */
+	constructor(options: MqttInputOptions) {
+		this.#o = resolveMqttInputOptions(options);
+		this.name = this.#o.name;
+		const aliases = this.#o.client.options.properties?.topicAliasMaximum;
+		if (typeof aliases === 'number' && aliases > 0) {
+			throw new ConfigError(`MqttInput "${this.name}".client`, 'must not set properties.topicAliasMaximum: MQTT.js does not pass aliased topics to the hook the input uses');
+		}
+		this.#receiver = new MqttReceiver(this.#o, this.#counters);
+	}
+
+	/** A snapshot of the input's counters. */
+	stats(): MqttInputStats {
+		return this.#counters.snapshot(this.#receiver.inFlight);
+	}
+
+	/** @internal Called by the hub: subscribes, delivers until `signal` aborts, then settles what is in flight. */
+	async run(sink: Sink, signal: AbortSignal): Promise<void> {
+		if (signal.aborted) return;
+		this.#advise();
+		this.#receiver.start(sink);
+		try {
+			await subscribe(this.#o.client, this.#o.filters, this.#o.qos, signal);
+			if (!signal.aborted) this.#o.logger.info({ input: this.name, topics: this.#o.filters, qos: this.#o.qos }, 'polku mqtt input subscribed');
+			if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+		} finally {
+			await this.#receiver.stop(this.#o.shutdownGraceMs);
+		}
+	}
+
+	/** Warns once about a client whose session cannot give back what was not acknowledged. */
+	#advise(): void {
+		if (this.#advised) return;
+		this.#advised = true;
+		const { clean, protocolVersion, properties, reconnectPeriod } = this.#o.client.options;
+		const log = this.#o.logger;
+		const fields = { input: this.name };
+		if (this.#o.qos === 0) return;
+		if (clean !== false) log.warn(fields, 'polku mqtt input: the client has clean: true, so the broker forgets unacknowledged messages when it disconnects; use clean: false');
+		else if (protocolVersion === 5 && !((properties?.sessionExpiryInterval ?? 0) > 0)) {
+			log.warn(fields, 'polku mqtt input: MQTT 5 ends the session at disconnect unless properties.sessionExpiryInterval > 0; unacknowledged messages are then lost');
+		}
+		if (reconnectPeriod === 0) log.warn(fields, 'polku mqtt input: reconnectPeriod is 0, so failed deliveries come back only when you reconnect the client');
+	}
+}
+
+/** SUBSCRIBE and wait for the SUBACK (or the abort); a refused filter fails `run()`. */
+function subscribe(client: MqttSubscriberClient, filters: readonly string[], qos: MqttQos, signal: AbortSignal): Promise<void> {
+	const request: { [filter: string]: { qos: MqttQos } } = {};
+	for (const f of filters) request[f] = { qos };
+	return new Promise<void>((resolve, reject) => {
+		const onAbort = (): void => resolve();
+		signal.addEventListener('abort', onAbort, { once: true });
+		client.subscribe(request, {}, (error, granted) => {
+			signal.removeEventListener('abort', onAbort);
+			if (error !== null && error !== undefined) return reject(new PolkuError('ERR_POLKU_MQTT_SUBSCRIBE', `MQTT subscribe to ${filters.join(', ')} failed: ${error.message}`, { cause: error }));
+			const refused = (granted ?? []).filter((g) => g.qos >= 0x80);
+			if (refused.length > 0) {
+				return reject(new PolkuError('ERR_POLKU_MQTT_SUBSCRIBE', `the broker refused the subscription to ${refused.map((g) => `${g.topic} (reason 0x${g.qos.toString(16)})`).join(', ')}`));
+			}
+			resolve();
+		});
+	});
+}
