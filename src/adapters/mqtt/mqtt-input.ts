@@ -30,9 +30,13 @@ import { MqttReceiver } from './receiver.js';
  * itself stops sending QoS 1 / 2 messages while the hub is busy.
  *
  * The input takes over acknowledgements on its filters through MQTT.js's
- * `handleMessage` and `customHandleAcks` hooks, and keeps them after the hub
- * stops (messages arriving then stay unacknowledged, for the next session).
- * End the client after `hub.stop()`.
+ * `handleMessage` and `customHandleAcks` hooks from its construction on:
+ * create it right after `mqtt.connect()` (the client is still connecting),
+ * so that what a resumed session redelivers at connect waits for the hub
+ * (MQTT.js reads nothing more until `hub.start()`) instead of being
+ * acknowledged by MQTT.js. The input keeps the hooks after the hub stops
+ * (messages arriving then stay unacknowledged, for the next session): end
+ * the client after `hub.stop()`.
  *
  * @example
  * ```ts
@@ -59,6 +63,7 @@ export class MqttInput implements Input {
 	readonly #counters = new MqttInputCounters();
 	readonly #receiver: MqttReceiver;
 	#advised = false;
+	readonly #connectedAtCreation: boolean;
 
 	/** @param options - See {@link MqttInputOptions}; throws `ConfigError` naming a bad option. */
 	constructor(options: MqttInputOptions) {
@@ -68,7 +73,9 @@ export class MqttInput implements Input {
 		if (typeof aliases === 'number' && aliases > 0) {
 			throw new ConfigError(`MqttInput "${this.name}".client`, 'must not set properties.topicAliasMaximum: MQTT.js does not pass aliased topics to the hook the input uses');
 		}
+		this.#connectedAtCreation = this.#o.client.connected;
 		this.#receiver = new MqttReceiver(this.#o, this.#counters);
+		this.#receiver.install();
 	}
 
 	/** A snapshot of the input's counters. */
@@ -98,6 +105,12 @@ export class MqttInput implements Input {
 		const log = this.#o.logger;
 		const fields = { input: this.name };
 		if (this.#o.qos === 0) return;
+		if (this.#connectedAtCreation) {
+			log.warn(
+				fields,
+				'polku mqtt input: the client was already connected when the input was created, so MQTT.js itself acknowledged what the session redelivered at connect; create the input right after mqtt.connect() (or use manualConnect)',
+			);
+		}
 		if (clean !== false) log.warn(fields, 'polku mqtt input: the client has clean: true, so the broker forgets unacknowledged messages when it disconnects; use clean: false');
 		else if (protocolVersion === 5 && !((properties?.sessionExpiryInterval ?? 0) > 0)) {
 			log.warn(fields, 'polku mqtt input: MQTT 5 ends the session at disconnect unless properties.sessionExpiryInterval > 0; unacknowledged messages are then lost');

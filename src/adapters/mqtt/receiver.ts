@@ -72,7 +72,10 @@ export class MqttReceiver {
 	/** The connection being closed for a redelivery (messages arriving on it are left unacknowledged). */
 	#recover: MqttStreamLike | undefined;
 	#idle: (() => void) | undefined;
-	#installed = false;
+	/** `idle` until the first start: a message that arrives then is held (MQTT.js waits) until the hub takes it. */
+	#state: 'idle' | 'running' | 'stopped' = 'idle';
+	/** The message held while idle, replayed at start. */
+	#waiting: (() => void) | undefined;
 
 	constructor(o: ResolvedMqttInputOptions, counters: MqttInputCounters) {
 		this.#o = o;
@@ -86,11 +89,14 @@ export class MqttReceiver {
 		return this.#inFlight;
 	}
 
-	/** Starts handing messages to `sink` (installs the hooks on first use). */
+	/** Starts handing messages to `sink` (and the message held since the hooks were installed, if any). */
 	start(sink: Sink): void {
-		this.#install();
 		this.#sink = sink;
+		this.#state = 'running';
 		this.#recover = undefined;
+		const waiting = this.#waiting;
+		this.#waiting = undefined;
+		waiting?.();
 	}
 
 	/**
@@ -101,6 +107,7 @@ export class MqttReceiver {
 	 */
 	async stop(graceMs: number): Promise<void> {
 		this.#sink = undefined;
+		this.#state = 'stopped';
 		this.#flush();
 		this.#release(true);
 		if (this.#fifo.length === 0 && this.#inFlight === 0) return;
@@ -113,9 +120,13 @@ export class MqttReceiver {
 		this.#idle = undefined;
 	}
 
-	#install(): void {
-		if (this.#installed) return;
-		this.#installed = true;
+	/**
+	 * Takes over the client's acknowledgements on the input's filters. Until
+	 * the first start, the first message that arrives is held (and MQTT.js
+	 * reads nothing more), so that what the session redelivers at connect is
+	 * not acknowledged before the hub has it.
+	 */
+	install(): void {
 		const client = this.#client;
 		const handleMessage = client.handleMessage;
 		const options = client.options as { customHandleAcks?: AckHook };
@@ -137,6 +148,10 @@ export class MqttReceiver {
 	#onPublish(packet: MqttPublishPacket, callback: (error?: Error) => void): void {
 		const qos = packet.qos;
 		if (qos === 2) return callback(); // delivered before its PUBREC; MQTT.js now sends PUBCOMP
+		if (this.#state === 'idle') {
+			this.#waiting = () => this.#onPublish(packet, callback);
+			return;
+		}
 		const sink = this.#sink;
 		if (sink === undefined || this.#recovering()) {
 			if (qos === 1) {
@@ -175,6 +190,10 @@ export class MqttReceiver {
 
 	/** The ack hook for a QoS 2 message on our filters: deliver, then let MQTT.js send PUBREC. */
 	#onQos2(topic: string, packet: MqttPublishPacket, done: (error: Error | number | null, code?: number) => void): void {
+		if (this.#state === 'idle') {
+			this.#waiting = () => this.#onQos2(topic, packet, done);
+			return;
+		}
 		const sink = this.#sink;
 		if (sink === undefined || this.#recovering()) {
 			// No PUBREC: MQTT.js reads nothing more on this connection until it closes, and the broker redelivers.

@@ -1,0 +1,196 @@
+import { PolkuError } from '../../errors.js';
+import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../input/input.js';
+import type { Message } from '../../message/message.js';
+import { newMetadata } from '../../message/metadata.js';
+import { ackFromDelivery, ackFromFailures, ackFromSend, ackFromSinkError } from '../grpc/acks.js';
+import type { GrpcAck } from '../grpc/codec/ack.js';
+import { Withdrawal } from '../http/withdrawal.js';
+import { decodeFrame } from './frames.js';
+import type { WebSocketInputCounters } from './websocket-input-stats.js';
+import type { ResolvedWebSocketInputOptions } from './websocket-input-options.js';
+import { OPEN, type WsSocket } from './ws-module.js';
+
+/** Acks handed to `ws` but not yet written to the socket before the connection stops being read (the client is not reading them). */
+const MAX_UNWRITTEN_ACKS = 64;
+
+/** What a connection needs from the input that accepted it. */
+export interface ConnectionHost {
+	readonly sink: Sink;
+	readonly options: ResolvedWebSocketInputOptions;
+	readonly counters: WebSocketInputCounters;
+	/** The connection closed: forget it. */
+	forget(connection: Connection): void;
+}
+
+/** One frame handed to the sink, waiting for its outcome; acks leave in frame order. */
+interface PendingFrame {
+	ack: string | undefined;
+	readonly withdraw: Withdrawal | undefined;
+}
+
+/**
+ * One WebSocket connection of a {@link WebSocketInput}: decodes each frame
+ * once, hands its events to the sink as one batch, and answers every frame
+ * with one ack frame (the gRPC `Ack` as JSON), in frame order. At most
+ * `maxPendingFrames` frames are being admitted at once, and at most
+ * `MAX_UNWRITTEN_ACKS` acks wait for the client to read them; beyond either,
+ * the connection is not read (TCP pushes back on the client) until there is
+ * room.
+ */
+export class Connection {
+	readonly #ws: WsSocket;
+	readonly #host: ConnectionHost;
+	readonly #source: string;
+	readonly #queue: PendingFrame[] = [];
+	#unwritten = 0;
+	#paused = false;
+	#closed = false;
+	#stopping = false;
+	#terminated = false;
+	#idle: (() => void) | undefined;
+	/** `performance.now()` of the last frame (or of the connection). */
+	lastSeen = performance.now();
+	/** A ping was sent and no pong (or frame) came back yet. */
+	awaitingPong = false;
+
+	constructor(ws: WsSocket, host: ConnectionHost, source: string) {
+		this.#ws = ws;
+		this.#host = host;
+		this.#source = source;
+		ws.on('message', this.#onMessage);
+		ws.on('pong', this.#onPong);
+		ws.on('close', this.#onClose);
+		ws.on('error', this.#onError);
+	}
+
+	/** Pings the client (keep-alive). */
+	ping(): void {
+		this.awaitingPong = true;
+		if (this.#ws.readyState === OPEN) this.#ws.ping();
+	}
+
+	/** Starts the closing handshake; false when it had already started. */
+	close(code: number, reason: string): boolean {
+		if (this.#closed || this.#ws.readyState !== OPEN) return false;
+		this.#ws.close(code, reason);
+		return true;
+	}
+
+	/** Drops the connection at once (no closing handshake); false when it was already gone. */
+	terminate(): boolean {
+		if (this.#closed || this.#terminated) return false;
+		this.#terminated = true;
+		this.#ws.terminate();
+		return true;
+	}
+
+	/** Stops reading; resolves once every frame already received is acked (or the connection closed). */
+	drain(): Promise<void> {
+		this.#stopping = true;
+		this.#pause();
+		if (this.#queue.length === 0 || this.#closed) return Promise.resolve();
+		return new Promise((resolve) => (this.#idle = resolve));
+	}
+
+	/** Gives up waiting for buffer space for the frames still being admitted (they are acked with `OVERFLOW`). */
+	withdraw(reason: Error): void {
+		for (const p of this.#queue) p.withdraw?.abort(reason);
+	}
+
+	#onMessage = (data: Buffer, isBinary: boolean): void => {
+		if (this.#closed || this.#stopping) return;
+		const { sink, options, counters } = this.#host;
+		counters.frames++;
+		this.lastSeen = performance.now();
+		this.awaitingPong = false;
+		const decoded = decodeFrame(data, isBinary, this.#source);
+		const messages = decoded.messages;
+		if (messages === undefined) {
+			counters.invalidFrames++;
+			const problem = decoded.failures.map((f) => f.message).join('; ');
+			options.logger.debug({ input: options.name, problem }, 'polku websocket input: invalid frame');
+			const metadata = newMetadata();
+			metadata['polku.websocket.frame'] = isBinary ? 'binary' : 'text';
+			sink.dropInvalid({ source: this.#source, messageType: 'polku.invalid', payload: data, metadata }, new PolkuError('ERR_POLKU_INVALID_FRAME', problem));
+			this.#queue.push({ ack: JSON.stringify(ackFromFailures(decoded.failures, sink)), withdraw: undefined });
+			this.#flush();
+			return;
+		}
+		counters.events += messages.length;
+		const pending: PendingFrame = { ack: undefined, withdraw: new Withdrawal() };
+		this.#queue.push(pending);
+		if (this.#queue.length >= options.maxPendingFrames) this.#pause();
+		const batchOptions = { signal: pending.withdraw! };
+		if (options.ackAfterDelivery) {
+			sink.deliverBatch(messages, batchOptions).then(
+				(outcome: DeliveryBatchOutcome) => this.#settle(pending, ackFromDelivery(messages, outcome, sink, false)),
+				(error: unknown) => this.#settle(pending, ackFromSinkError(messages, error, sink)),
+			);
+		} else {
+			sink.sendBatch(messages as readonly Message[], batchOptions).then(
+				(outcome: BatchOutcome) => this.#settle(pending, ackFromSend(messages, outcome, sink, false)),
+				(error: unknown) => this.#settle(pending, ackFromSinkError(messages, error, sink)),
+			);
+		}
+	};
+
+	#settle(pending: PendingFrame, ack: GrpcAck): void {
+		pending.ack = JSON.stringify(ack);
+		this.#flush();
+	}
+
+	/** Sends the acks at the head of the queue that are ready, then resumes reading if there is room. */
+	#flush(): void {
+		const queue = this.#queue;
+		while (queue.length > 0 && queue[0]!.ack !== undefined) {
+			const ack = queue.shift()!.ack!;
+			if (this.#closed || this.#ws.readyState !== OPEN) continue;
+			this.#unwritten++;
+			this.#ws.send(ack, { binary: false }, this.#written);
+		}
+		if (this.#unwritten >= MAX_UNWRITTEN_ACKS) this.#pause();
+		if (queue.length === 0 && this.#idle !== undefined) {
+			const idle = this.#idle;
+			this.#idle = undefined;
+			idle();
+		}
+		this.#maybeResume();
+	}
+
+	#written = (): void => {
+		this.#unwritten--;
+		this.#maybeResume();
+	};
+
+	#pause(): void {
+		if (this.#paused || this.#closed) return;
+		this.#paused = true;
+		this.#host.counters.pauses++;
+		this.#ws.pause();
+	}
+
+	#maybeResume(): void {
+		if (!this.#paused || this.#closed || this.#stopping) return;
+		if (this.#queue.length >= this.#host.options.maxPendingFrames || this.#unwritten >= MAX_UNWRITTEN_ACKS) return;
+		this.#paused = false;
+		this.#ws.resume();
+	}
+
+	#onPong = (): void => {
+		this.awaitingPong = false;
+	};
+
+	#onError = (error: Error): void => {
+		const { options } = this.#host;
+		options.logger.debug({ input: options.name, err: error }, 'polku websocket input: connection error');
+	};
+
+	#onClose = (): void => {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#host.forget(this);
+		const idle = this.#idle;
+		this.#idle = undefined;
+		idle?.();
+	};
+}
