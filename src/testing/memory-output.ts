@@ -21,9 +21,21 @@ export interface MemoryOutputOptions {
 	readonly random?: () => number;
 }
 
+/** What a send waits on: a timer or a hang, cut short by its signal. */
+interface Wait {
+	resume: () => void;
+}
+
 /**
  * An output that collects what it receives, with fault injection: fail the
- * next N sends, fail with a probability, add latency, or hang until released.
+ * next N sends, fail with a probability, add latency, hang until released, or
+ * play an unreachable destination.
+ *
+ * `send(batch, signal)` honours its signal like a network output should: a
+ * send whose signal is already aborted rejects at once and records nothing,
+ * and an abort while the send waits (latency, hang, unreachable) rejects it
+ * at once. So with a hub whose stop deadline passes, hanging sends reject
+ * instead of staying pending.
  *
  * @example
  * ```ts
@@ -36,6 +48,7 @@ export interface MemoryOutputOptions {
  * await out.waitFor(10);    // resolves once 10 messages arrived
  * out.messages;             // every message received, in order
  * out.batches;              // the batches as sent
+ * out.unreachable(3_000);   // sends now fail after 3 s, health() is false
  * ```
  */
 export class MemoryOutput implements Output {
@@ -50,7 +63,7 @@ export class MemoryOutput implements Output {
 	failures = 0;
 	/** Set by `close()`. */
 	closed = false;
-	/** What `health()` returns. */
+	/** What `health()` returns (while reachable, see {@link MemoryOutput.unreachable}). */
 	healthy = true;
 
 	#latencyMs: number;
@@ -59,7 +72,9 @@ export class MemoryOutput implements Output {
 	#failNext = 0;
 	#failError: Error | undefined;
 	#hanging = false;
-	#hung: (() => void)[] = [];
+	#hung: Wait[] = [];
+	/** The connect timeout of the unreachable mode, or undefined while reachable. */
+	#unreachableMs: number | undefined;
 	#waiters: { count: number; resolve: () => void }[] = [];
 
 	constructor(options: MemoryOutputOptions | string = {}) {
@@ -89,7 +104,7 @@ export class MemoryOutput implements Output {
 		return this;
 	}
 
-	/** Makes sends wait until {@link MemoryOutput.release} (they then succeed). */
+	/** Makes sends wait until {@link MemoryOutput.release} (they then succeed), or until their signal aborts. */
 	hang(): this {
 		this.#hanging = true;
 		return this;
@@ -100,7 +115,27 @@ export class MemoryOutput implements Output {
 		this.#hanging = false;
 		const hung = this.#hung;
 		this.#hung = [];
-		for (const resume of hung) resume();
+		for (const wait of hung) wait.resume();
+		return this;
+	}
+
+	/**
+	 * Plays a destination that cannot be reached: every send waits
+	 * `connectTimeoutMs` (like a client giving up on a connection), then
+	 * rejects with a `PolkuError` (`ERR_POLKU_UNREACHABLE`) and records
+	 * nothing; an abort of its signal rejects it sooner. `health()` returns
+	 * false. {@link MemoryOutput.reachable} ends it.
+	 *
+	 * @param connectTimeoutMs - How long a send takes to fail. @default 100
+	 */
+	unreachable(connectTimeoutMs = 100): this {
+		this.#unreachableMs = connectTimeoutMs;
+		return this;
+	}
+
+	/** Ends {@link MemoryOutput.unreachable}: sends reach the destination again. */
+	reachable(): this {
+		this.#unreachableMs = undefined;
 		return this;
 	}
 
@@ -125,18 +160,26 @@ export class MemoryOutput implements Output {
 		});
 	}
 
-	async send(batch: readonly Message[]): Promise<void> {
+	async send(batch: readonly Message[], signal?: AbortSignal): Promise<void> {
 		this.sendCalls++;
-		if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
-		if (this.#hanging) await new Promise<void>((r) => this.#hung.push(r));
-		if (this.#failNext > 0) {
-			this.#failNext--;
+		try {
+			if (signal?.aborted === true) throw aborted(this.name, signal);
+			if (this.#latencyMs > 0) await this.#wait(signal, this.#latencyMs);
+			if (this.#unreachableMs !== undefined) {
+				await this.#wait(signal, this.#unreachableMs);
+				throw new PolkuError('ERR_POLKU_UNREACHABLE', `${this.name}: destination unreachable (gave up after ${this.#unreachableMs} ms)`);
+			}
+			if (this.#hanging) await this.#wait(signal, undefined);
+			if (this.#failNext > 0) {
+				this.#failNext--;
+				throw this.#failError ?? new PolkuError('ERR_POLKU_INJECTED', `${this.name}: injected failure`);
+			}
+			if (this.#failRate > 0 && this.#random() < this.#failRate) {
+				throw new PolkuError('ERR_POLKU_INJECTED', `${this.name}: injected random failure`);
+			}
+		} catch (error) {
 			this.failures++;
-			throw this.#failError ?? new PolkuError('ERR_POLKU_INJECTED', `${this.name}: injected failure`);
-		}
-		if (this.#failRate > 0 && this.#random() < this.#failRate) {
-			this.failures++;
-			throw new PolkuError('ERR_POLKU_INJECTED', `${this.name}: injected random failure`);
+			throw error;
 		}
 		this.batches.push(batch);
 		for (const message of batch) this.messages.push(message);
@@ -147,11 +190,39 @@ export class MemoryOutput implements Output {
 		}
 	}
 
+	/** False while {@link MemoryOutput.unreachable}, else {@link MemoryOutput.healthy}. */
 	health(): boolean {
-		return this.healthy;
+		return this.healthy && this.#unreachableMs === undefined;
 	}
 
+	/** Marks the output closed; calling it again is harmless. */
 	async close(): Promise<void> {
 		this.closed = true;
 	}
+
+	/** Waits `ms` (or, when undefined, until released), rejecting early when `signal` aborts. */
+	#wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<void> {
+		return new Promise<void>((resolve, reject) => {
+			let timer: NodeJS.Timeout | undefined;
+			const wait: Wait = {
+				resume: () => {
+					signal?.removeEventListener('abort', onAbort);
+					resolve();
+				},
+			};
+			const onAbort = (): void => {
+				clearTimeout(timer);
+				const i = this.#hung.indexOf(wait);
+				if (i >= 0) this.#hung.splice(i, 1);
+				reject(aborted(this.name, signal!));
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
+			if (ms === undefined) this.#hung.push(wait);
+			else timer = setTimeout(wait.resume, ms);
+		});
+	}
+}
+
+function aborted(name: string, signal: AbortSignal): PolkuError {
+	return new PolkuError('ERR_POLKU_ABORTED', `${name}: send aborted`, { cause: signal.reason });
 }

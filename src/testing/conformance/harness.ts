@@ -45,6 +45,16 @@ export interface OutputFeatures {
 	readonly duplicates?: boolean;
 	/** The largest payload the destination takes; the suite's large-payload case uses min(1 MiB, this). @default 1048576 */
 	readonly maxPayloadBytes?: number;
+	/**
+	 * The fixture gives {@link OutputFixture.unreachable}. Set it to `false`
+	 * (and say why in the harness) to skip the cases that need an unreachable
+	 * destination (the unreachable case and the abort-during-send case); a
+	 * fixture without `unreachable()` while this is not `false` fails them, so a
+	 * skip is always deliberate. (Added with the suite: the cases are listed
+	 * before any fixture exists, so the skip must be known from the features.)
+	 * @default true
+	 */
+	readonly unreachable?: boolean;
 }
 
 /**
@@ -73,8 +83,12 @@ export interface OutputFixture {
 	received(count: number, timeoutMs: number): Promise<readonly Message[]>;
 	/**
 	 * An output of the same adapter aimed at a destination that cannot be
-	 * reached (a closed port, a stopped server). Leave it out to skip the
-	 * unreachable-destination case, saying why in the harness docs.
+	 * reached (a closed port, a stopped server). Its `send()` must reject within
+	 * 10 s by itself; for the abort case to mean something, let it take longer
+	 * than 1 s to give up (a connect timeout or a few retries), since the case
+	 * aborts the send after 100 ms and expects it settled within 1 s. Leave it
+	 * out and set {@link OutputFeatures.unreachable} to `false` to skip those
+	 * cases, saying why in the harness docs.
 	 */
 	unreachable?(): Output | Promise<Output>;
 	/** Releases the clients and deletes what the fixture created where it can. */
@@ -170,7 +184,15 @@ export interface InputFixture {
 	 * short redelivery delays: the suite waits for redeliveries.
 	 */
 	createInput(name?: string): Input;
-	/** Publishes messages into the source through the documented mapping (as the adapter's own output would), in order. */
+	/**
+	 * Publishes messages into the source through the documented mapping (as
+	 * the adapter's own output would), in order, and resolves once the source
+	 * holds them. The suite calls it after `hub.start()`; for a source that
+	 * keeps nothing for absent consumers (core NATS, MQTT QoS 0) it must first
+	 * wait until the latest input is subscribed. Under backpressure (a blocked
+	 * push-style input) it may resolve late: the suite does not await it
+	 * before it checks the bound.
+	 */
 	publish(messages: readonly Message[]): Promise<void>;
 	/** Publishes one message the input cannot decode (a malformed envelope, bytes where the input expects a format). */
 	publishPoison?(): Promise<void>;
