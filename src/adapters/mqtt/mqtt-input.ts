@@ -1,4 +1,5 @@
 import { ConfigError, PolkuError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { Input, Sink } from '../../input/input.js';
 import type { MqttQos, MqttSubscriberClient } from './client.js';
 import { resolveMqttInputOptions, type MqttInputOptions, type ResolvedMqttInputOptions } from './mqtt-input-options.js';
@@ -89,7 +90,7 @@ export class MqttInput implements Input {
 		this.#advise();
 		this.#receiver.start(sink);
 		try {
-			await subscribe(this.#o.client, this.#o.filters, this.#o.qos, signal);
+			await subscribe(this.#o.client, this.#o.filters, this.#o.qos, signal, this.#o.logger, this.name);
 			if (!signal.aborted) this.#o.logger.info({ input: this.name, topics: this.#o.filters, qos: this.#o.qos }, 'polku mqtt input subscribed');
 			if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
 		} finally {
@@ -119,21 +120,43 @@ export class MqttInput implements Input {
 	}
 }
 
-/** SUBSCRIBE and wait for the SUBACK (or the abort); a refused filter fails `run()`. */
-function subscribe(client: MqttSubscriberClient, filters: readonly string[], qos: MqttQos, signal: AbortSignal): Promise<void> {
+/** Pause before a SUBSCRIBE is sent again after the connection dropped under it. */
+const RESUBSCRIBE_MS = 100;
+
+/**
+ * SUBSCRIBE and wait for the SUBACK (or the abort). A refused filter fails
+ * `run()`; a connection lost before the SUBACK (MQTT.js reconnects) sends the
+ * SUBSCRIBE again.
+ */
+async function subscribe(client: MqttSubscriberClient, filters: readonly string[], qos: MqttQos, signal: AbortSignal, logger: Logger, input: string): Promise<void> {
+	while (!signal.aborted) {
+		const outcome = await subscribeOnce(client, filters, qos, signal);
+		if (outcome === undefined) return;
+		if (outcome instanceof PolkuError) throw outcome;
+		logger.debug({ input, err: outcome }, 'polku mqtt input: SUBSCRIBE failed; sending it again');
+		await new Promise<void>((resolve) => {
+			const timer = setTimeout(resolve, RESUBSCRIBE_MS);
+			signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+		});
+	}
+}
+
+/** One SUBSCRIBE: `undefined` when granted (or aborted), a `PolkuError` when refused, the client's error otherwise. */
+function subscribeOnce(client: MqttSubscriberClient, filters: readonly string[], qos: MqttQos, signal: AbortSignal): Promise<Error | undefined> {
 	const request: { [filter: string]: { qos: MqttQos } } = {};
 	for (const f of filters) request[f] = { qos };
-	return new Promise<void>((resolve, reject) => {
-		const onAbort = (): void => resolve();
+	return new Promise<Error | undefined>((resolve) => {
+		const onAbort = (): void => resolve(undefined);
 		signal.addEventListener('abort', onAbort, { once: true });
 		client.subscribe(request, {}, (error, granted) => {
 			signal.removeEventListener('abort', onAbort);
-			if (error !== null && error !== undefined) return reject(new PolkuError('ERR_POLKU_MQTT_SUBSCRIBE', `MQTT subscribe to ${filters.join(', ')} failed: ${error.message}`, { cause: error }));
+			if (error !== null && error !== undefined) return resolve(error);
 			const refused = (granted ?? []).filter((g) => g.qos >= 0x80);
 			if (refused.length > 0) {
-				return reject(new PolkuError('ERR_POLKU_MQTT_SUBSCRIBE', `the broker refused the subscription to ${refused.map((g) => `${g.topic} (reason 0x${g.qos.toString(16)})`).join(', ')}`));
+				const list = refused.map((g) => `${g.topic} (reason 0x${g.qos.toString(16)})`).join(', ');
+				return resolve(new PolkuError('ERR_POLKU_MQTT_SUBSCRIBE', `the broker refused the subscription to ${list}`));
 			}
-			resolve();
+			resolve(undefined);
 		});
 	});
 }

@@ -315,6 +315,8 @@ export class MqttReceiver {
 
 	/** After a failed delivery: take nothing more from this connection, and close it once nothing is in flight. */
 	#startRecovery(stream: MqttStreamLike, count: number, error: Error | undefined): void {
+		// Stopped: the hub dropped what was in flight; the next session gets it back without a reconnect.
+		if (this.#state !== 'running') return;
 		if (stream !== this.#client.stream || stream.destroyed === true || this.#recover === stream) return;
 		this.#recover = stream;
 		this.#o.logger.warn(
