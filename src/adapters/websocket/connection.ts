@@ -35,13 +35,18 @@ interface PendingFrame {
  * `maxPendingFrames` frames are being admitted at once, and at most
  * `MAX_UNWRITTEN_ACKS` acks wait for the client to read them; beyond either,
  * the connection is not read (TCP pushes back on the client) until there is
- * room.
+ * room. Frames that arrive after the pause (the rest of the socket read in
+ * progress) wait in the connection, not in the hub.
  */
 export class Connection {
 	readonly #ws: WsSocket;
 	readonly #host: ConnectionHost;
 	readonly #source: string;
 	readonly #queue: PendingFrame[] = [];
+	/** Frames read while `maxPendingFrames` were in the hub (the rest of a socket read after the pause): at most one read's worth. */
+	readonly #backlog: { readonly data: Buffer; readonly isBinary: boolean }[] = [];
+	/** Frames handed to the sink and not settled yet. */
+	#inHub = 0;
 	#unwritten = 0;
 	#paused = false;
 	#closed = false;
@@ -88,7 +93,7 @@ export class Connection {
 	drain(): Promise<void> {
 		this.#stopping = true;
 		this.#pause();
-		if (this.#queue.length === 0 || this.#closed) return Promise.resolve();
+		if ((this.#queue.length === 0 && this.#backlog.length === 0) || this.#closed) return Promise.resolve();
 		return new Promise((resolve) => (this.#idle = resolve));
 	}
 
@@ -99,10 +104,21 @@ export class Connection {
 
 	#onMessage = (data: Buffer, isBinary: boolean): void => {
 		if (this.#closed || this.#stopping) return;
-		const { sink, options, counters } = this.#host;
-		counters.frames++;
+		this.#host.counters.frames++;
 		this.lastSeen = performance.now();
 		this.awaitingPong = false;
+		if (this.#inHub >= this.#host.options.maxPendingFrames || this.#backlog.length > 0) {
+			// Read before the pause took effect (the rest of the socket read): wait here, not in the hub.
+			this.#backlog.push({ data, isBinary });
+			this.#pause();
+			return;
+		}
+		this.#take(data, isBinary);
+	};
+
+	/** Decodes a frame and hands its events to the sink. */
+	#take(data: Buffer, isBinary: boolean): void {
+		const { sink, options, counters } = this.#host;
 		const decoded = decodeFrame(data, isBinary, this.#source);
 		const messages = decoded.messages;
 		if (messages === undefined) {
@@ -119,7 +135,8 @@ export class Connection {
 		counters.events += messages.length;
 		const pending: PendingFrame = { ack: undefined, withdraw: new Withdrawal() };
 		this.#queue.push(pending);
-		if (this.#queue.length >= options.maxPendingFrames) this.#pause();
+		this.#inHub++;
+		if (this.#inHub >= options.maxPendingFrames) this.#pause();
 		const batchOptions = { signal: pending.withdraw! };
 		if (options.ackAfterDelivery) {
 			sink.deliverBatch(messages, batchOptions).then(
@@ -132,11 +149,23 @@ export class Connection {
 				(error: unknown) => this.#settle(pending, ackFromSinkError(messages, error, sink)),
 			);
 		}
-	};
+	}
 
 	#settle(pending: PendingFrame, ack: GrpcAck): void {
 		pending.ack = JSON.stringify(ack);
+		this.#inHub--;
 		this.#flush();
+		this.#takeBacklog();
+	}
+
+	/** Hands waiting frames to the sink while fewer than `maxPendingFrames` are there. */
+	#takeBacklog(): void {
+		const backlog = this.#backlog;
+		while (backlog.length > 0 && this.#inHub < this.#host.options.maxPendingFrames && !this.#closed) {
+			const frame = backlog.shift()!;
+			this.#take(frame.data, frame.isBinary);
+		}
+		this.#maybeResume();
 	}
 
 	/** Sends the acks at the head of the queue that are ready, then resumes reading if there is room. */
@@ -149,7 +178,7 @@ export class Connection {
 			this.#ws.send(ack, { binary: false }, this.#written);
 		}
 		if (this.#unwritten >= MAX_UNWRITTEN_ACKS) this.#pause();
-		if (queue.length === 0 && this.#idle !== undefined) {
+		if (queue.length === 0 && this.#backlog.length === 0 && this.#idle !== undefined) {
 			const idle = this.#idle;
 			this.#idle = undefined;
 			idle();
@@ -171,7 +200,7 @@ export class Connection {
 
 	#maybeResume(): void {
 		if (!this.#paused || this.#closed || this.#stopping) return;
-		if (this.#queue.length >= this.#host.options.maxPendingFrames || this.#unwritten >= MAX_UNWRITTEN_ACKS) return;
+		if (this.#inHub >= this.#host.options.maxPendingFrames || this.#backlog.length > 0 || this.#unwritten >= MAX_UNWRITTEN_ACKS) return;
 		this.#paused = false;
 		this.#ws.resume();
 	}
