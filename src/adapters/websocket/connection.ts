@@ -31,12 +31,13 @@ interface PendingFrame {
 /**
  * One WebSocket connection of a {@link WebSocketInput}: decodes each frame
  * once, hands its events to the sink as one batch, and answers every frame
- * with one ack frame (the gRPC `Ack` as JSON), in frame order. At most
- * `maxPendingFrames` frames are being admitted at once, and at most
- * `MAX_UNWRITTEN_ACKS` acks wait for the client to read them; beyond either,
- * the connection is not read (TCP pushes back on the client) until there is
- * room. Frames that arrive after the pause (the rest of the socket read in
- * progress) wait in the connection, not in the hub.
+ * with one ack frame (the gRPC `Ack` as JSON), in frame order. Frames go to
+ * the sink one at a time (each once the previous one is admitted), or with
+ * `ackAfterDelivery` up to `maxPendingFrames` at a time; the others wait in
+ * the connection. Once `maxPendingFrames` frames wait, or
+ * `MAX_UNWRITTEN_ACKS` acks wait for the client to read them, the connection
+ * is not read (TCP pushes back on the client) until there is room; the
+ * frames of the socket read in progress still arrive and wait here.
  */
 export class Connection {
 	readonly #ws: WsSocket;
@@ -47,6 +48,13 @@ export class Connection {
 	readonly #backlog: { readonly data: Buffer; readonly isBinary: boolean }[] = [];
 	/** Frames handed to the sink and not settled yet. */
 	#inHub = 0;
+	/**
+	 * Frames in the sink at once: 1 when acking on admission (the next frame
+	 * goes in once the previous one is admitted, so frames keep their order
+	 * even while the buffer is full); `maxPendingFrames` with
+	 * `ackAfterDelivery` (delivery takes a flush interval or more).
+	 */
+	readonly #concurrency: number;
 	#unwritten = 0;
 	#paused = false;
 	#closed = false;
@@ -62,6 +70,7 @@ export class Connection {
 		this.#ws = ws;
 		this.#host = host;
 		this.#source = source;
+		this.#concurrency = host.options.ackAfterDelivery ? host.options.maxPendingFrames : 1;
 		ws.on('message', this.#onMessage);
 		ws.on('pong', this.#onPong);
 		ws.on('close', this.#onClose);
@@ -78,6 +87,12 @@ export class Connection {
 	close(code: number, reason: string): boolean {
 		if (this.#closed || this.#ws.readyState !== OPEN) return false;
 		this.#ws.close(code, reason);
+		// Read again, or the client's close frame would never be seen (frames are ignored once closing).
+		this.#stopping = true;
+		if (this.#paused) {
+			this.#paused = false;
+			this.#ws.resume();
+		}
 		return true;
 	}
 
@@ -107,10 +122,10 @@ export class Connection {
 		this.#host.counters.frames++;
 		this.lastSeen = performance.now();
 		this.awaitingPong = false;
-		if (this.#inHub >= this.#host.options.maxPendingFrames || this.#backlog.length > 0) {
-			// Read before the pause took effect (the rest of the socket read): wait here, not in the hub.
+		if (this.#inHub >= this.#concurrency || this.#backlog.length > 0) {
+			// Wait here, not in the hub: behind the frame being admitted, or read before the pause took effect.
 			this.#backlog.push({ data, isBinary });
-			this.#pause();
+			if (this.#inHub + this.#backlog.length >= this.#host.options.maxPendingFrames) this.#pause();
 			return;
 		}
 		this.#take(data, isBinary);
@@ -136,7 +151,7 @@ export class Connection {
 		const pending: PendingFrame = { ack: undefined, withdraw: new Withdrawal() };
 		this.#queue.push(pending);
 		this.#inHub++;
-		if (this.#inHub >= options.maxPendingFrames) this.#pause();
+		if (this.#inHub + this.#backlog.length >= options.maxPendingFrames) this.#pause();
 		const batchOptions = { signal: pending.withdraw! };
 		if (options.ackAfterDelivery) {
 			sink.deliverBatch(messages, batchOptions).then(
@@ -158,10 +173,10 @@ export class Connection {
 		this.#takeBacklog();
 	}
 
-	/** Hands waiting frames to the sink while fewer than `maxPendingFrames` are there. */
+	/** Hands waiting frames to the sink, as many as may be there at once. */
 	#takeBacklog(): void {
 		const backlog = this.#backlog;
-		while (backlog.length > 0 && this.#inHub < this.#host.options.maxPendingFrames && !this.#closed) {
+		while (backlog.length > 0 && this.#inHub < this.#concurrency && !this.#closed) {
 			const frame = backlog.shift()!;
 			this.#take(frame.data, frame.isBinary);
 		}
@@ -200,7 +215,7 @@ export class Connection {
 
 	#maybeResume(): void {
 		if (!this.#paused || this.#closed || this.#stopping) return;
-		if (this.#inHub >= this.#host.options.maxPendingFrames || this.#backlog.length > 0 || this.#unwritten >= MAX_UNWRITTEN_ACKS) return;
+		if (this.#inHub + this.#backlog.length >= this.#host.options.maxPendingFrames || this.#unwritten >= MAX_UNWRITTEN_ACKS) return;
 		this.#paused = false;
 		this.#ws.resume();
 	}

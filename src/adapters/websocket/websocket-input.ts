@@ -145,17 +145,9 @@ export class WebSocketInput implements Input {
 		}
 		clearTimeout(timer);
 		for (const c of this.#connections) c.close(1001, 'server shutting down');
-		if (this.#connections.size > 0) {
-			await new Promise<void>((resolve) => {
-				const t = setTimeout(resolve, CLOSE_HANDSHAKE_MS);
-				this.#allClosed = () => {
-					clearTimeout(t);
-					resolve();
-				};
-			});
-			this.#allClosed = undefined;
-			for (const c of this.#connections) c.terminate();
-		}
+		await this.#whenAllClosed(CLOSE_HANDSHAKE_MS);
+		for (const c of this.#connections) c.terminate();
+		await this.#whenAllClosed(100); // a terminated socket reports its close on the next turns
 		server.off('upgrade', this.#onUpgrade);
 		this.#host = undefined;
 		this.#server = undefined;
@@ -167,6 +159,19 @@ export class WebSocketInput implements Input {
 	}
 
 	#allClosed: (() => void) | undefined;
+
+	/** Resolves once no connection is left, or after `ms`. */
+	async #whenAllClosed(ms: number): Promise<void> {
+		if (this.#connections.size === 0) return;
+		await new Promise<void>((resolve) => {
+			const t = setTimeout(resolve, ms);
+			this.#allClosed = () => {
+				clearTimeout(t);
+				resolve();
+			};
+		});
+		this.#allClosed = undefined;
+	}
 
 	#forget = (connection: Connection): void => {
 		if (!this.#connections.delete(connection)) return;

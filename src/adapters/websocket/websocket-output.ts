@@ -6,7 +6,7 @@ import { encodeIngestBatch } from '../grpc/codec/ingest.js';
 import { DownstreamRejectedError } from '../grpc/output-errors.js';
 import { parseAckFrame } from './ack-frame.js';
 import { resolveWebSocketOutputOptions, type ResolvedWebSocketOutputOptions, type WebSocketOutputOptions } from './websocket-output-options.js';
-import { loadWs, type WsSocket } from './ws-module.js';
+import { loadWs, OPEN, type WsSocket } from './ws-module.js';
 
 /** A frame sent, waiting for its ack (acks come back in frame order). */
 interface PendingAck {
@@ -107,7 +107,7 @@ export class WebSocketOutput implements Output {
 			const lose = (why: string): void => {
 				finish(new OutputError(this.name, why));
 				// The frame's ack may still come; a later frame would then take it for its own: start afresh.
-				if (this.#o.acks === 'polku' && this.#ws === ws) ws.terminate();
+				if (this.#o.acks === 'polku') this.#abandon(ws, why);
 			};
 			const timer = setTimeout(() => lose(`no ${this.#o.acks === 'polku' ? 'ack' : 'flush'} within ${this.#o.timeoutMs} ms`), this.#o.timeoutMs);
 			const onAbort = (): void => lose('abandoned by the hub before the ack');
@@ -161,7 +161,7 @@ export class WebSocketOutput implements Output {
 
 	/** The open socket, once there is one (connecting if needed), within `timeoutMs`. */
 	#open(signal: AbortSignal | undefined): Promise<WsSocket> {
-		if (this.#state === 'open' && this.#ws !== undefined) return Promise.resolve(this.#ws);
+		if (this.#state === 'open' && this.#ws !== undefined && this.#ws.readyState === OPEN) return Promise.resolve(this.#ws);
 		if (this.#state === 'closed') return Promise.reject(new OutputError(this.name, 'the output is closed'));
 		if (signal?.aborted === true) return Promise.reject(new OutputError(this.name, 'abandoned by the hub before connecting'));
 		if (this.#state === 'idle') this.#connect();
@@ -239,11 +239,18 @@ export class WebSocketOutput implements Output {
 			const why = head === undefined ? 'an ack for no frame' : `a frame that is not an ack (${ack})`;
 			this.#o.logger.warn({ output: this.name, url: this.#o.url }, `polku websocket output: the server sent ${why}; reconnecting`);
 			head?.reject(new OutputError(this.name, `the server answered with ${why}`));
-			ws.terminate();
+			this.#abandon(ws, `the server answered with ${why}`);
 			return;
 		}
 		if (ack.errors.length > 0) head.reject(new DownstreamRejectedError(this.name, this.#o.url, ack.errors, head.count));
 		else head.resolve();
+	}
+
+	/** Drops a connection whose acks can no longer be matched to frames, at once (its close event comes later). */
+	#abandon(ws: WsSocket, why: string): void {
+		if (this.#ws !== ws) return;
+		ws.terminate();
+		this.#onClose(ws, 1006, why);
 	}
 
 	#onClose(ws: WsSocket, code: number, reason: string): void {
