@@ -136,7 +136,7 @@ export interface MqttPublishOptions {
 export interface MqttPublisherClient {
 	readonly connected: boolean;
 	readonly options: MqttClientOptionsLike;
-	publish(topic: string, payload: Uint8Array, options: MqttPublishOptions, callback: (error?: Error) => void): unknown;
+	publish(topic: string, payload: string | Uint8Array, options: MqttPublishOptions, callback: (error?: Error) => void): unknown;
 }
 
 /** The MQTT.js ack hook (`options.customHandleAcks`): call `done(null, 0)` to acknowledge. */

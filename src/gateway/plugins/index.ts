@@ -1,11 +1,13 @@
 import type { Env } from '../env.js';
+import { mqttPlugin } from './mqtt.js';
 import type { GatewayPlan, GatewayPlugin } from './plugin.js';
+import { websocketPlugin } from './websocket.js';
 
 /**
  * The adapters `polku-gateway` can configure from the environment, in the
  * order they are applied. Each lives in its own file next to this one.
  */
-export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([]);
+export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([mqttPlugin, websocketPlugin]);
 
 /** The plans of every configured plugin (throws the first `ConfigError`). */
 export function planPlugins(env: Env): GatewayPlan[] {
