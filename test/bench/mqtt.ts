@@ -42,7 +42,9 @@ client.on('connect', () => { process.send({ ready: true }); pump(); });
 `;
 
 interface Subscriber {
-	/** Messages taken so far. */
+	/** Messages that reached the subscriber so far (the publisher stays at most WINDOW ahead of this). */
+	arrived(): number;
+	/** Messages taken (acknowledged) so far: what is measured. */
 	count(): number;
 	close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ async function bare(topic: string): Promise<Subscriber> {
 	client.on('message', () => n++);
 	await client.subscribeAsync(topic, { qos: 1 });
 	return {
+		arrived: () => n,
 		count: () => n,
 		close: async () => {
 			await client.endAsync();
@@ -79,6 +82,7 @@ async function polku(topic: string): Promise<Subscriber> {
 	const hub = Hub.builder().bufferCapacity(100_000).input(input).output(out).build();
 	await hub.start();
 	return {
+		arrived: () => input.stats().received,
 		count: () => input.stats().acked,
 		close: async () => {
 			await hub.stop();
@@ -98,7 +102,7 @@ async function measure(kind: 'bare' | 'polku', script: string): Promise<number> 
 			child.once('message', () => resolve());
 			child.once('exit', (code) => reject(new Error(`publisher exited with ${code}`)));
 		});
-		const report = setInterval(() => child.send({ consumed: sub.count() }), 5);
+		const report = setInterval(() => child.send({ consumed: sub.arrived() }), 5);
 		await new Promise((r) => setTimeout(r, WARMUP_MS));
 		const start = sub.count();
 		const t0 = performance.now();
