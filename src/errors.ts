@@ -274,8 +274,28 @@ export class CircuitOpenError extends OutputError {
 	}
 }
 
-/** Turns anything thrown into an `Error` without losing it. */
+/** Turns anything thrown into an `Error` without losing it (the value is the `cause`). Never throws. */
 export function toError(value: unknown): Error {
 	if (value instanceof Error) return value;
-	return new PolkuError('ERR_POLKU_NON_ERROR', `non-error thrown: ${String(value)}`, { cause: value });
+	return new PolkuError('ERR_POLKU_NON_ERROR', `non-error thrown: ${describeThrown(value)}`, { cause: value });
+}
+
+/** A short, safe description of any thrown value: `String()` can throw (a null-prototype object, a throwing `toString`). */
+function describeThrown(value: unknown): string {
+	try {
+		return String(value).slice(0, 200);
+	} catch {
+		// fall through
+	}
+	try {
+		const json = JSON.stringify(value);
+		if (json !== undefined) return json.slice(0, 200);
+	} catch {
+		// fall through
+	}
+	try {
+		return Object.prototype.toString.call(value);
+	} catch {
+		return `a value of type ${typeof value}`;
+	}
 }

@@ -156,6 +156,7 @@ export class HubBuilder {
 				timeoutMs: options.timeoutMs === undefined ? undefined : checkNumber(`${field}.timeoutMs`, options.timeoutMs, 1, 2 ** 31 - 1),
 				circuitBreaker: checkCircuit(`${field}.circuitBreaker`, options.circuitBreaker),
 				maxPending: undefined,
+				maxInFlight: checkInteger(`${field}.maxInFlight`, options.maxInFlight ?? 1, 1, 1024),
 			};
 			if (options.maxPending !== undefined) {
 				if (deadLetter) throw new ConfigError(`${field}.maxPending`, 'does not apply to a dead-letter output (its queue is bounded by the capacity)');

@@ -1,5 +1,6 @@
 import { DeliveryError, type DropReason } from '../errors.js';
 import type { DeliveryBatchOutcome, DeliveryFailure } from '../input/input.js';
+import type { SettleTrail } from '../middleware/chain.js';
 
 const NO_FAILURES: readonly DeliveryFailure[] = Object.freeze([]);
 
@@ -10,12 +11,15 @@ export class Delivery {
 	readonly #group: DeliveryGroup;
 	readonly index: number;
 	readonly id: string;
+	/** The middleware to tell this message's fate, if any want to know. */
+	readonly trail: SettleTrail | undefined;
 
-	constructor(group: DeliveryGroup, index: number, id: string, outputs: number) {
+	constructor(group: DeliveryGroup, index: number, id: string, outputs: number, trail: SettleTrail | undefined) {
 		this.#group = group;
 		this.index = index;
 		this.id = id;
 		this.remaining = outputs;
+		this.trail = trail;
 	}
 
 	/** One output confirmed the message. */
@@ -41,6 +45,8 @@ export class DeliveryGroup {
 	#failed: DeliveryFailure[] | undefined;
 	#firstError: DeliveryError | undefined;
 	readonly #done: (group: DeliveryGroup) => void;
+	/** Where the fates of messages with a trail are reported (the middleware chain). */
+	settleFate: ((trail: SettleTrail, ok: boolean) => void) | undefined;
 
 	constructor(size: number, done: (group: DeliveryGroup) => void) {
 		this.#open = size;
@@ -49,8 +55,8 @@ export class DeliveryGroup {
 	}
 
 	/** A tracker for an accepted message routed to `outputs` outputs. */
-	track(index: number, id: string, outputs: number): Delivery {
-		return new Delivery(this, index, id, outputs);
+	track(index: number, id: string, outputs: number, trail?: SettleTrail): Delivery {
+		return new Delivery(this, index, id, outputs, trail);
 	}
 
 	filtered(): void {
@@ -66,6 +72,7 @@ export class DeliveryGroup {
 
 	settle(delivery: Delivery): void {
 		const f = delivery.failure;
+		if (delivery.trail !== undefined) this.settleFate?.(delivery.trail, f === undefined);
 		if (f === undefined) {
 			this.#delivered++;
 			this.#close();

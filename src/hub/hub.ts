@@ -18,7 +18,8 @@ import { Intake } from './intake.js';
 import { buildManifest, type PipelineManifest } from './manifest.js';
 import type { OverflowPolicy, ResolvedRetry } from './options.js';
 import { Router } from './router.js';
-import { Sending, singleOutcome } from './sending.js';
+import { Sending } from './sending.js';
+import { DropLog } from './drop-log.js';
 import type { HubHealth, HubState, HubStats, InputStats, OutputStats } from './stats.js';
 
 /**
@@ -102,16 +103,29 @@ export class Hub extends EventEmitter<HubEvents> {
 	#stoppedAt: number | undefined;
 	#draining = false;
 	#pumpScheduled = false;
+	/** Per output (reader), messages dropped from its view since the last pump, and (with a `drop` listener) the messages. */
+	readonly #evictedCount: number[];
 	#evicted: Message[][] | undefined;
 	#drained: (() => void) | undefined;
 	#stopping: Promise<StopEvent> | undefined;
+	/** The middleware `start()` hooks, while `start()` runs them. */
+	#starting: Promise<void> | undefined;
+	/** Middleware whose `start()` completed, in chain order. */
+	#startedMiddleware = 0;
+	/** Set by `stop()` called while starting: `start()` then starts nothing more. */
+	#stopRequested = false;
+	/** Set once a stop during `start()` has stopped the middleware that had started. */
+	#unwound = false;
+	readonly #dropLog: DropLog;
 
 	/** Use {@link Hub.builder}. @internal */
 	constructor(config: HubConfig) {
 		super();
 		this.#config = config;
 		this.#logger = config.logger;
+		this.#dropLog = new DropLog(config.logger);
 		const names = config.outputs.map((o) => o.output.name);
+		this.#evictedCount = names.map(() => 0);
 		this.#buffer = new FanoutBuffer<Delivery>(
 			config.bufferCapacity,
 			names.length,
@@ -119,8 +133,10 @@ export class Hub extends EventEmitter<HubEvents> {
 				// Dropped from one output's view: drop-oldest overflow, or the output's maxPending.
 				const lane = this.#lanes[reader]!;
 				lane.dropped.overflow++;
+				this.#evictedCount[reader]!++;
 				key?.fail('overflow', lane.name);
 				if (this.listenerCount('drop') > 0) ((this.#evicted ??= [])[reader] ??= []).push(message);
+				this.#schedulePump();
 			},
 			config.outputs.map((o) => o.options.maxPending ?? config.bufferCapacity),
 		);
@@ -165,19 +181,30 @@ export class Hub extends EventEmitter<HubEvents> {
 
 	/**
 	 * Starts the middleware hooks, then every input. Rejects with
-	 * `HubStateError` if called twice.
+	 * `HubStateError` if called twice, or if `stop()` was called while it ran.
+	 * When a middleware's `start()` fails, the middleware already started are
+	 * stopped and the outputs closed before the error is rethrown (the hub is
+	 * then `stopped`).
 	 */
 	async start(): Promise<void> {
 		if (this.#state !== 'created') throw new HubStateError(`start() called on a hub that is ${this.#state}`);
 		this.#state = 'starting';
+		this.#starting = this.#startMiddleware();
+		let failure: { error: unknown } | undefined;
 		try {
-			for (let i = 0; i < this.#chain.list.length; i++) {
-				await this.#chain.list[i]!.start?.(this.#middlewareContext(i));
-			}
+			await this.#starting;
 		} catch (error) {
-			this.#state = 'stopped';
-			this.#intake.closed = true;
-			throw error;
+			failure = { error };
+		}
+		if (this.#stopRequested) {
+			// stop() took over: it stops what started and closes the outputs.
+			if (failure !== undefined) throw failure.error;
+			throw new HubStateError('stop() was called while the hub was starting');
+		}
+		if (failure !== undefined) {
+			this.#stopping = this.#unwindStart(performance.now(), 10_000);
+			await this.#stopping;
+			throw failure.error;
 		}
 		this.#state = 'running';
 		this.#startedAt = performance.now();
@@ -187,6 +214,52 @@ export class Hub extends EventEmitter<HubEvents> {
 		}
 		this.#logger.info({ inputs: this.#inputs.length, outputs: this.#lanes.length }, 'polku hub started');
 		this.#emit('start');
+	}
+
+	async #startMiddleware(): Promise<void> {
+		const list = this.#chain.list;
+		for (let i = 0; i < list.length; i++) {
+			if (this.#stopRequested) return;
+			await list[i]!.start?.(this.#middlewareContext(i));
+			if (this.#unwound) {
+				// stop() gave up waiting for this start() and already unwound the others: stop this one too.
+				await this.#stopMiddleware(i, Infinity);
+				return;
+			}
+			this.#startedMiddleware = i + 1;
+		}
+	}
+
+	/** Calls middleware `i`'s `stop()` (bounded by `deadline`), reporting a failure as an `error` event. */
+	async #stopMiddleware(i: number, deadline: number): Promise<void> {
+		const mw = this.#chain.list[i]!;
+		if (mw.stop === undefined) return;
+		const stopping = Promise.resolve()
+			.then(() => mw.stop!())
+			.catch((error: unknown) => this.#error(toError(error), { kind: 'middleware', name: this.#chain.names[i]! }));
+		await withDeadline(stopping, deadline);
+	}
+
+	/**
+	 * After a failed or abandoned start: stops the middleware that started
+	 * (in reverse order) and closes the outputs. Nothing flowed yet.
+	 */
+	async #unwindStart(started: number, timeoutMs: number): Promise<StopEvent> {
+		this.#state = 'stopping';
+		this.#intake.closed = true;
+		this.#sending.closeHost();
+		this.#abort.abort();
+		const deadline = started + timeoutMs;
+		if (this.#starting !== undefined) await withDeadline(this.#starting, deadline);
+		this.#unwound = true;
+		for (let i = this.#startedMiddleware - 1; i >= 0; i--) await this.#stopMiddleware(i, deadline);
+		await this.#closeOutputs(Math.max(1000, deadline - performance.now()));
+		this.#state = 'stopped';
+		this.#stoppedAt = performance.now();
+		this.#dropLog.close();
+		const event = { drained: true, durationMs: this.#stoppedAt - started };
+		this.#emit('stop', event);
+		return event;
 	}
 
 	/**
@@ -276,13 +349,14 @@ export class Hub extends EventEmitter<HubEvents> {
 		return {
 			emit: (message) => {
 				if (this.#state === 'created') return Promise.reject(new HubStateError('cannot emit: the hub is not started'));
-				return this.#intake.submit([message], i + 1, undefined).then((o) => singleOutcome(o, message.id));
+				return this.#intake.sendOne(message, i + 1);
 			},
 			count: (counter, n = 1) => {
 				stats.counters[counter] = (stats.counters[counter] ?? 0) + n;
 			},
 			signal: this.#abort.signal,
 			logger: this.#logger,
+			fates: typeof this.#chain.list[i]!.settled === 'function',
 		};
 	}
 
@@ -301,10 +375,17 @@ export class Hub extends EventEmitter<HubEvents> {
 
 	#pumpAll = (): void => {
 		this.#pumpScheduled = false;
+		const counts = this.#evictedCount;
 		const evicted = this.#evicted;
-		if (evicted !== undefined) {
-			this.#evicted = undefined;
-			evicted.forEach((messages, reader) => this.#reportDrop('overflow', messages, this.#lanes[reader]!.name, undefined));
+		this.#evicted = undefined;
+		for (let reader = 0; reader < counts.length; reader++) {
+			const count = counts[reader]!;
+			if (count === 0) continue;
+			counts[reader] = 0;
+			const name = this.#lanes[reader]!.name;
+			this.#dropLog.record('overflow', name, count, undefined);
+			const messages = evicted?.[reader];
+			if (messages !== undefined && this.listenerCount('drop') > 0) this.#emit('drop', { reason: 'overflow', messages, output: name });
 		}
 		for (const lane of this.#allLanes()) lane.pump();
 		this.#checkDrained();
@@ -314,7 +395,8 @@ export class Hub extends EventEmitter<HubEvents> {
 		const hub = this;
 		return {
 			get urgent() {
-				return hub.#draining || !hub.#intake.settled;
+				// Send partial batches at once while draining, or while senders wait for space (the buffer is full).
+				return hub.#draining || hub.#intake.blocked;
 			},
 			spaceFreed: (lane) => {
 				if (!lane.isDeadLetter) return this.#intake.spaceFreed();
@@ -362,45 +444,45 @@ export class Hub extends EventEmitter<HubEvents> {
 
 	async #stop(timeoutMs: number): Promise<StopEvent> {
 		const started = performance.now();
-		if (this.#state === 'created' || this.#state === 'starting') {
+		if (this.#state === 'created') {
 			this.#state = 'stopped';
 			this.#intake.closed = true;
+			this.#sending.closeHost();
 			await this.#closeOutputs(timeoutMs);
+			this.#dropLog.close();
 			return { drained: true, durationMs: performance.now() - started };
 		}
+		if (this.#state === 'starting') {
+			this.#stopRequested = true;
+			return this.#unwindStart(started, timeoutMs);
+		}
 		this.#state = 'stopping';
-		let expired = false;
-		let timer: NodeJS.Timeout | undefined;
-		const deadline = new Promise<void>((resolve) => {
-			timer = setTimeout(() => {
-				expired = true;
-				resolve();
-			}, timeoutMs);
-		});
+		// From here on the hub's own send methods answer `shutdown`; inputs may finish what they are doing.
+		this.#sending.closeHost();
+		const deadline = started + timeoutMs;
 		this.#abort.abort();
-		await Promise.race([Promise.all(this.#inputs.map((e) => e.done)), deadline]);
-		for (let i = 0; i < this.#chain.list.length && !expired; i++) {
-			const mw = this.#chain.list[i]!;
-			if (mw.stop === undefined) continue;
-			try {
-				await Promise.race([mw.stop(), deadline]);
-			} catch (error) {
-				this.#error(toError(error), { kind: 'middleware', name: this.#chain.names[i]! });
-			}
+		await withDeadline(Promise.all(this.#inputs.map((e) => e.done)), deadline);
+		for (const runner of this.#inputs) runner.close();
+		// Stop the middleware in order, each once every message inside an earlier (async) middleware has
+		// passed it: what a middleware releases on stop() then meets every middleware after it still running.
+		for (let i = 0; i < this.#chain.list.length && performance.now() < deadline; i++) {
+			if (this.#chain.list[i]!.stop === undefined) continue;
+			await withDeadline(this.#intake.middlewareIdle(), deadline);
+			await this.#stopMiddleware(i, deadline);
 		}
 		this.#draining = true;
 		const drained = new Promise<void>((resolve) => (this.#drained = resolve));
 		this.#schedulePump();
-		await Promise.race([drained, deadline]);
+		await withDeadline(drained, deadline);
 		this.#drained = undefined;
 		const clean = this.#isDrained();
 		this.#intake.close();
 		if (!clean) for (const lane of this.#allLanes()) lane.abandon('shutdown');
 		this.#pumpAll();
-		clearTimeout(timer);
-		await this.#closeOutputs(Math.max(1000, timeoutMs - (performance.now() - started)));
+		await this.#closeOutputs(Math.max(1000, deadline - performance.now()));
 		this.#state = 'stopped';
 		this.#stoppedAt = performance.now();
+		this.#dropLog.close();
 		const event = { drained: clean, durationMs: this.#stoppedAt - started };
 		this.#logger.info(event, 'polku hub stopped');
 		this.#emit('stop', event);
@@ -441,7 +523,7 @@ export class Hub extends EventEmitter<HubEvents> {
 	// ---- events --------------------------------------------------------------
 
 	#reportDrop(reason: DropReason, messages: readonly Message[], output: string | undefined, error: Error | undefined): void {
-		this.#logger.warn({ reason, output, count: messages.length, err: error }, 'polku dropped messages');
+		this.#dropLog.record(reason, output, messages.length, error);
 		if (this.listenerCount('drop') === 0) return;
 		const event = { reason, messages, ...(output === undefined ? {} : { output }), ...(error === undefined ? {} : { error }) };
 		this.#emit('drop', event);
@@ -460,4 +542,22 @@ export class Hub extends EventEmitter<HubEvents> {
 			if (event !== 'error') this.#error(toError(error), { kind: 'listener', name: event });
 		}
 	}
+}
+
+/** Resolves when `promise` settles or at `deadline` (a `performance.now()` time), whichever is first; never rejects. */
+function withDeadline(promise: Promise<unknown>, deadline: number): Promise<void> {
+	const settled = promise.then(
+		() => {},
+		() => {},
+	);
+	if (deadline === Infinity) return settled;
+	const ms = deadline - performance.now();
+	if (ms <= 0) return Promise.resolve();
+	let timer: NodeJS.Timeout | undefined;
+	return Promise.race([
+		settled,
+		new Promise<void>((resolve) => {
+			timer = setTimeout(resolve, ms);
+		}),
+	]).finally(() => clearTimeout(timer));
 }

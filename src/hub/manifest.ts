@@ -48,6 +48,8 @@ export interface OutputManifest {
 	readonly timeoutMs?: number;
 	/** See `OutputOptions.maxPending`. */
 	readonly maxPending?: number;
+	/** See `OutputOptions.maxInFlight`. */
+	readonly maxInFlight: number;
 	readonly circuitBreaker?: { readonly failureThreshold: number; readonly successThreshold: number; readonly openMs: number; readonly whenOpen: 'wait' | 'dead-letter' };
 }
 
@@ -85,6 +87,7 @@ export function buildManifest(
 				...(options.deadLetter === undefined ? {} : { deadLetterOutput: options.deadLetter }),
 				...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
 				...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
+				maxInFlight: options.maxInFlight,
 				...(cb === undefined
 					? {}
 					: {

@@ -76,6 +76,21 @@ export interface OutputOptions {
 	 * @default the buffer capacity (no bound of its own)
 	 */
 	readonly maxPending?: number;
+	/**
+	 * How many batches may be in flight to this output at once (sending, or
+	 * waiting to be retried). 1 keeps batches strictly in order. Above 1,
+	 * high-latency outputs (object stores, remote collectors) keep up by
+	 * sending several batches in parallel, and batches may complete, be
+	 * retried, dead-lettered or dropped out of order; each batch is still
+	 * delivered, retried and accounted on its own, and `stop()` drains them
+	 * all.
+	 * @default 1
+	 * @example
+	 * ```ts
+	 * Hub.builder().output(s3, { batchSize: 10_000, flushInterval: 5_000, maxInFlight: 8 });
+	 * ```
+	 */
+	readonly maxInFlight?: number;
 }
 
 /**

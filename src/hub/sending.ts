@@ -2,12 +2,14 @@ import { DeliveryError, HubStateError, MessageValidationError, toError } from '.
 import type { BatchOptions, BatchOutcome, DeliveryBatchOutcome, DeliveryOutcome, SendOutcome, Sink } from '../input/input.js';
 import { toMessage, type Message, type MessageLike } from '../message/message.js';
 import { DeliveryGroup } from './delivery.js';
-import type { Intake } from './intake.js';
+import { singleOutcome, type Intake } from './intake.js';
 
-/** Something that counts what an input sent (the hub's per-input stats). */
+/** Something that counts what an input sent (the hub's per-input stats), and whether its sink is still open. */
 export interface SentCounter {
 	sent: number;
 	invalid: number;
+	/** False once the input is done (its `run()` returned, or `stop()` stopped waiting for it): its sends are dropped as `shutdown`. */
+	readonly open: boolean;
 }
 
 /**
@@ -19,11 +21,23 @@ export interface SentCounter {
 export class Sending {
 	readonly #intake: Intake;
 	readonly #misuse: () => HubStateError | undefined;
+	/** False once `stop()` began: the hub's own send methods drop with reason `shutdown`. */
+	#hostOpen = true;
 
 	/** @param misuse - Why sending is not allowed now (the hub is not started), or `undefined`. */
 	constructor(intake: Intake, misuse: () => HubStateError | undefined) {
 		this.#intake = intake;
 		this.#misuse = misuse;
+	}
+
+	/** From now on, sends through the hub's own methods are dropped with reason `shutdown` (inputs' sinks close on their own). */
+	closeHost(): void {
+		this.#hostOpen = false;
+	}
+
+	/** False when a call by this sender must be refused with `shutdown`. */
+	#open(counter: SentCounter | undefined): boolean {
+		return counter === undefined ? this.#hostOpen : counter.open;
 	}
 
 	send(value: MessageLike, counter: SentCounter | undefined): Promise<SendOutcome> {
@@ -36,12 +50,14 @@ export class Sending {
 			return Promise.reject(error);
 		}
 		if (counter !== undefined) counter.sent++;
-		return this.#intake.submit([message], 0, undefined).then((o) => singleOutcome(o, message.id));
+		if (!this.#open(counter)) return Promise.resolve(singleOutcome(this.#intake.refuse([message], undefined), message.id));
+		return this.#intake.sendOne(message);
 	}
 
 	sendBatch(values: readonly MessageLike[], counter: SentCounter | undefined, options?: BatchOptions): Promise<BatchOutcome> {
 		const messages = this.#prepare(values, counter);
 		if (!Array.isArray(messages)) return messages as Promise<never>;
+		if (!this.#open(counter)) return Promise.resolve(this.#intake.refuse(messages, undefined));
 		return this.#intake.submit(messages, 0, undefined, options?.signal);
 	}
 
@@ -64,7 +80,8 @@ export class Sending {
 		if (!Array.isArray(messages)) return messages as Promise<never>;
 		return new Promise((resolve) => {
 			const group = new DeliveryGroup(messages.length, (g) => resolve(g.outcome()));
-			void this.#intake.submit(messages, 0, group, options?.signal);
+			if (!this.#open(counter)) this.#intake.refuse(messages, group);
+			else void this.#intake.submit(messages, 0, group, options?.signal);
 		});
 	}
 
@@ -104,14 +121,6 @@ export class Sending {
 			},
 		};
 	}
-}
-
-/** The `send()` outcome of a one-message admission. */
-export function singleOutcome(outcome: BatchOutcome, id: string): SendOutcome {
-	if (outcome.accepted === 1) return { status: 'accepted', id };
-	if (outcome.filtered === 1) return { status: 'filtered', id };
-	const drop = outcome.dropped[0]!;
-	return drop.error === undefined ? { status: 'dropped', id, reason: drop.reason } : { status: 'dropped', id, reason: drop.reason, error: drop.error };
 }
 
 /** Converts a batch, keeping the caller's array when it already holds only messages. */

@@ -14,6 +14,8 @@ export class InputRunner {
 	sent = 0;
 	invalid = 0;
 	running = false;
+	/** True until the input is finally done (or the hub stops waiting for it): its sink refuses sends after that. */
+	open = true;
 	failures = 0;
 	restarts = 0;
 	/** Settles when the input is finally done (returned, or failed for good). */
@@ -25,7 +27,14 @@ export class InputRunner {
 	}
 
 	start(sink: Sink, signal: AbortSignal, failed: (error: Error) => void): void {
-		this.done = this.#run(sink, signal, failed);
+		this.done = this.#run(sink, signal, failed).finally(() => {
+			this.open = false;
+		});
+	}
+
+	/** Closes the input's sink: what it sends from now on is dropped with reason `shutdown`. */
+	close(): void {
+		this.open = false;
 	}
 
 	stats(): InputStats {

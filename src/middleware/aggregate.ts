@@ -5,6 +5,7 @@ import { toPayload, type Message } from '../message/message.js';
 import { combineFunction, jsonArray, type AggregateStrategy } from './aggregate-strategy.js';
 import { keyFunction, type KeyOf, type KeySelector } from './internal/key.js';
 import { LruIndex } from './internal/lru-index.js';
+import { MiddlewareTimers } from './internal/timers.js';
 import { editedMetadata } from './internal/metadata.js';
 import { checkInteger, checkNumber, middlewareName, optionsObject } from './internal/options.js';
 import type { Middleware, MiddlewareContext } from './middleware.js';
@@ -126,6 +127,7 @@ export function aggregate(options?: AggregateOptions): AggregateMiddleware {
 	const emitting = new Set<Promise<unknown>>();
 	let pending = 0;
 	let context: MiddlewareContext | undefined;
+	const windowTimers = new MiddlewareTimers();
 
 	const build = (messages: readonly Message[]): Message => {
 		const ctx = context!;
@@ -158,7 +160,7 @@ export function aggregate(options?: AggregateOptions): AggregateMiddleware {
 	const close = (slot: number): Message => {
 		const messages = windows[slot]!;
 		windows[slot] = undefined;
-		clearTimeout(timers[slot]);
+		windowTimers.clear(timers[slot]);
 		timers[slot] = undefined;
 		index.removeSlot(slot);
 		pending -= messages.length;
@@ -194,6 +196,7 @@ export function aggregate(options?: AggregateOptions): AggregateMiddleware {
 		},
 		start(ctx) {
 			context = ctx;
+			windowTimers.attach(ctx.signal);
 		},
 		process(message) {
 			if (context === undefined) {
@@ -205,7 +208,7 @@ export function aggregate(options?: AggregateOptions): AggregateMiddleware {
 				if (index.isFull) emit(close(index.oldest()));
 				slot = index.insert(key);
 				windows[slot] = [message];
-				if (windowMs > 0) timers[slot] = setTimeout(expire, windowMs, key);
+				if (windowMs > 0) timers[slot] = windowTimers.set(() => expire(key), windowMs);
 			} else {
 				windows[slot]!.push(message);
 			}

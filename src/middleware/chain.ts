@@ -62,6 +62,12 @@ export interface TraceEntry {
 	readonly duration_us: number;
 }
 
+/**
+ * The middleware a message passed that want to know its fate (those with a
+ * `settled` hook): pairs of middleware index and the message it returned.
+ */
+export type SettleTrail = (number | Message)[];
+
 const isThenable = (value: object): value is PromiseLike<unknown> => typeof (value as { then?: unknown }).then === 'function';
 
 /**
@@ -75,9 +81,14 @@ export class MiddlewareChain {
 	/** Unique display names (`filter`, `filter#2`, …) in chain order. */
 	readonly names: readonly string[];
 	readonly stats: readonly MiddlewareCounters[];
+	/** True when some middleware has a `settled` hook: messages then carry a {@link SettleTrail}. */
+	readonly tracksFates: boolean;
+	readonly #settles: readonly boolean[];
 
 	constructor(list: readonly Middleware[]) {
 		this.list = list;
+		this.#settles = list.map((m) => typeof m.settled === 'function');
+		this.tracksFates = this.#settles.includes(true);
 		const seen = new Map<string, number>();
 		this.names = list.map((m) => {
 			const n = (seen.get(m.name) ?? 0) + 1;
@@ -87,13 +98,29 @@ export class MiddlewareChain {
 		this.stats = list.map(() => ({ processed: 0, filtered: 0, rejected: 0, errors: 0, counters: Object.create(null) as Record<string, number> }));
 	}
 
-	/** Runs `message` through the middleware from index `from` on; traced when it asks to be. */
-	run(message: Message, from = 0): Message | null | Promise<Message | null> {
-		if (message.metadata[TRACE_REQUEST] === 'true' && from < this.list.length) return this.#traced(message, from);
-		return this.#run(message, from, this.list.length);
+	/**
+	 * Runs `message` through the middleware from index `from` on; traced when
+	 * it asks to be. With a `trail`, notes each middleware with a `settled`
+	 * hook that passes the message on.
+	 */
+	run(message: Message, from = 0, trail?: SettleTrail): Message | null | Promise<Message | null> {
+		if (message.metadata[TRACE_REQUEST] === 'true' && from < this.list.length) return this.#traced(message, from, trail);
+		return this.#run(message, from, this.list.length, trail);
 	}
 
-	#run(message: Message, from: number, end: number): Message | null | Promise<Message | null> {
+	/** Tells every middleware in `trail` the message's fate. */
+	settle(trail: SettleTrail, ok: boolean): void {
+		for (let k = 0; k < trail.length; k += 2) {
+			const i = trail[k] as number;
+			try {
+				this.list[i]!.settled!(trail[k + 1] as Message, ok);
+			} catch {
+				this.stats[i]!.errors++;
+			}
+		}
+	}
+
+	#run(message: Message, from: number, end: number, trail: SettleTrail | undefined): Message | null | Promise<Message | null> {
 		const list = this.list;
 		let current = message;
 		for (let i = from; i < end; i++) {
@@ -105,14 +132,16 @@ export class MiddlewareChain {
 			} catch (error) {
 				throw this.#failure(i, error);
 			}
-			if (result === current) continue;
-			if (result == null) {
-				stats.filtered++;
-				return null;
+			if (result !== current) {
+				if (result == null) {
+					stats.filtered++;
+					return null;
+				}
+				if (result instanceof Rejection) throw this.#rejection(i, result);
+				if (isThenable(result)) return this.#continue(result, i, end, trail);
+				current = this.#check(i, result);
 			}
-			if (result instanceof Rejection) throw this.#rejection(i, result);
-			if (isThenable(result)) return this.#continue(result, i, end);
-			current = this.#check(i, result);
+			if (trail !== undefined && this.#settles[i]) trail.push(i, current);
 		}
 		return current;
 	}
@@ -123,7 +152,7 @@ export class MiddlewareChain {
 	 * the record as JSON into metadata `_polku.trace` (appending to a record
 	 * an upstream hop left there).
 	 */
-	async #traced(message: Message, from: number): Promise<Message | null> {
+	async #traced(message: Message, from: number, trail: SettleTrail | undefined): Promise<Message | null> {
 		const entries: TraceEntry[] = [];
 		let current = message;
 		for (let i = from; i < this.list.length; i++) {
@@ -133,7 +162,7 @@ export class MiddlewareChain {
 			};
 			let result: Message | null;
 			try {
-				result = await this.#run(current, i, i + 1);
+				result = await this.#run(current, i, i + 1, trail);
 			} catch (failure) {
 				entry((failure as MiddlewareFailure).rejected ? 'rejected' : 'error');
 				throw failure;
@@ -155,7 +184,12 @@ export class MiddlewareChain {
 		return withMetadata(current, { [TRACE_RECORD]: JSON.stringify([...previous, ...entries]) });
 	}
 
-	async #continue(pending: PromiseLike<Message | null | undefined | Rejection>, i: number, end: number): Promise<Message | null> {
+	async #continue(
+		pending: PromiseLike<Message | null | undefined | Rejection>,
+		i: number,
+		end: number,
+		trail: SettleTrail | undefined,
+	): Promise<Message | null> {
 		let result;
 		try {
 			result = await pending;
@@ -167,7 +201,9 @@ export class MiddlewareChain {
 			return null;
 		}
 		if (result instanceof Rejection) throw this.#rejection(i, result);
-		return this.#run(this.#check(i, result), i + 1, end);
+		const current = this.#check(i, result);
+		if (trail !== undefined && this.#settles[i]) trail.push(i, current);
+		return this.#run(current, i + 1, end, trail);
 	}
 
 	#check(i: number, result: unknown): Message {

@@ -2,6 +2,7 @@ import { PolkuError, toError } from '../errors.js';
 import { copyMetadata, type Message, type Metadata } from '../message/message.js';
 import { keyFunction, type KeySelector } from './internal/key.js';
 import { LruIndex } from './internal/lru-index.js';
+import { MiddlewareTimers } from './internal/timers.js';
 import { withMerged } from './internal/metadata.js';
 import { checkFunction, checkInteger, checkNumber, checkOneOf, clockOption, middlewareName, optionsObject } from './internal/options.js';
 import { isPromiseLike } from './internal/promise.js';
@@ -111,6 +112,7 @@ export function enrich(lookup: EnrichLookup, options?: EnrichOptions): EnrichMid
 	const expiries: number[] = [];
 	const pending = new Map<string, Promise<Metadata>>();
 	let context: MiddlewareContext | undefined;
+	const timers = new MiddlewareTimers();
 
 	const store = (key: string, metadata: Metadata): void => {
 		let slot = index.touch(key);
@@ -126,9 +128,9 @@ export function enrich(lookup: EnrichLookup, options?: EnrichOptions): EnrichMid
 	/** Checks, caches and times out one async lookup; concurrent misses of `key` share it. */
 	const track = (key: string | undefined, result: PromiseLike<Readonly<Record<string, string>>>): Promise<Metadata> => {
 		const raw = Promise.resolve(result).then((entries) => copyMetadata(entries, 'enrich result'));
-		if (key === undefined) return withTimeout(raw, timeoutMs);
+		if (key === undefined) return withTimeout(raw, timeoutMs, timers);
 		raw.then((metadata) => store(key, metadata), noop);
-		const timed = withTimeout(raw, timeoutMs);
+		const timed = withTimeout(raw, timeoutMs, timers);
 		const settled = (): void => {
 			if (pending.get(key) === timed) pending.delete(key);
 		};
@@ -144,6 +146,7 @@ export function enrich(lookup: EnrichLookup, options?: EnrichOptions): EnrichMid
 		},
 		start(ctx) {
 			context = ctx;
+			timers.attach(ctx.signal);
 		},
 		process(message): MiddlewareResult {
 			const key = caching ? keyOf(message) : undefined;
@@ -191,17 +194,17 @@ export function enrich(lookup: EnrichLookup, options?: EnrichOptions): EnrichMid
 const noop = (): void => {};
 
 /** `promise`, or a rejection with a timeout error after `ms` (no timer when `ms` is Infinity). */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, timers: MiddlewareTimers): Promise<T> {
 	if (ms === Infinity) return promise;
 	return new Promise<T>((resolve, fail) => {
-		const timer = setTimeout(() => fail(new PolkuError('ERR_POLKU_TIMEOUT', `enrich lookup did not settle within ${ms} ms`)), ms);
+		const timer = timers.set(() => fail(new PolkuError('ERR_POLKU_TIMEOUT', `enrich lookup did not settle within ${ms} ms`)), ms);
 		promise.then(
 			(value) => {
-				clearTimeout(timer);
+				timers.clear(timer);
 				resolve(value);
 			},
 			(error: unknown) => {
-				clearTimeout(timer);
+				timers.clear(timer);
 				fail(error);
 			},
 		);

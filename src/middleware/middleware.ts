@@ -96,6 +96,12 @@ export interface MiddlewareContext {
 	readonly signal: AbortSignal;
 	/** The hub's logger (silent unless one was configured). */
 	readonly logger: Logger;
+	/**
+	 * True when the hub reports each message's fate to this middleware's
+	 * `settled` hook (it does for every middleware that defines one).
+	 * @default false
+	 */
+	readonly fates?: boolean;
 }
 
 /**
@@ -114,6 +120,13 @@ export interface MiddlewareContext {
  *   process: (msg) => ({ ...msg, metadata: { ...msg.metadata, 'received-by': 'gateway-1' } }),
  * };
  * const hub = Hub.builder().middleware(stamp).output(out).build();
+ *
+ * // Told what became of each message it passed (dedup uses this to forget a key whose message was lost):
+ * const audit: Middleware = {
+ *   name: 'audit',
+ *   process: (msg) => msg,
+ *   settled: (msg, ok) => void (ok || console.warn(`lost after audit: ${msg.id}`)),
+ * };
  * ```
  */
 export interface Middleware {
@@ -123,8 +136,22 @@ export interface Middleware {
 	/** Called by `hub.start()` before any message flows. */
 	start?(context: MiddlewareContext): void | Promise<void>;
 	/**
-	 * Called by `hub.stop()` after the inputs have returned and before the
+	 * Called by `hub.stop()` after the inputs have returned and every message
+	 * that was inside an earlier middleware has passed this one, before the
 	 * buffer drains: release held messages through `context.emit` here.
 	 */
 	stop?(): void | Promise<void>;
+	/**
+	 * Told the final fate of each message this middleware passed on (returned
+	 * a message for), with the message it returned. `ok` is `true` when the
+	 * source will not need to send it again: the hub accepted it (`send` /
+	 * `sendBatch`), every routed output confirmed it (`deliver` /
+	 * `deliverBatch`), or a later middleware filtered it out. `ok` is `false`
+	 * when it was lost after this middleware (rejected or failed later in the
+	 * chain, dropped before the buffer, or, when delivered, failed or
+	 * dead-lettered at an output), so the source may send it again. The hub
+	 * tracks fates only for middleware that define this hook. Synchronous; a
+	 * throw counts as an error of this middleware.
+	 */
+	settled?(message: Message, ok: boolean): void;
 }

@@ -1,4 +1,5 @@
 import { DelayQueue } from './internal/delay-queue.js';
+import { MiddlewareTimers } from './internal/timers.js';
 import { checkInteger, checkNumber, checkOneOf, clockOption, middlewareName, optionsObject } from './internal/options.js';
 import { TokenBucket } from './internal/token-bucket.js';
 import { reject, type Middleware, type MiddlewareContext } from './middleware.js';
@@ -77,12 +78,14 @@ export function rateLimit(options: RateLimitOptions): Middleware {
 		return { name, process: (message) => (bucket.tryTake(now()) ? message : reject('rate-limited')) };
 	}
 
-	const queue = new DelayQueue(bucket, now);
+	const timers = new MiddlewareTimers();
+	const queue = new DelayQueue(bucket, now, timers);
 	let context: MiddlewareContext | undefined;
 	return {
 		name,
 		start(ctx) {
 			context = ctx;
+			timers.attach(ctx.signal);
 		},
 		process(message) {
 			const t = now();

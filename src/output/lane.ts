@@ -62,6 +62,8 @@ export interface LaneOptions {
 	readonly timeoutMs: number | undefined;
 	/** Most messages that may wait for this output before its oldest are dropped. */
 	readonly maxPending: number | undefined;
+	/** Most batches in flight (sending or waiting to retry) at once. */
+	readonly maxInFlight: number;
 	readonly circuitBreaker: OutputCircuitOptions | undefined;
 }
 
@@ -74,9 +76,11 @@ export interface SendDurations {
 }
 
 /**
- * What an output's lane is doing: `idle` (nothing due), `sending`,
+ * What an output's lane is doing: `idle` (nothing in flight), `sending`,
  * `retrying` (waiting for the next attempt, or for an open circuit),
  * `parked` (waiting for room in its dead-letter queue), `closed` (after stop).
+ * With `maxInFlight` above 1 it is the most pressing state of its batches in
+ * flight (`parked`, then `retrying`, then `sending`).
  *
  * @example
  * ```ts
@@ -85,10 +89,28 @@ export interface SendDurations {
  */
 export type LaneState = 'idle' | 'sending' | 'retrying' | 'parked' | 'closed';
 
+/** One batch in flight: its messages, its attempts and their timers. */
+class Flight {
+	state: 'sending' | 'retrying' | 'parked' = 'sending';
+	attempt = 0;
+	/** Identifies the current attempt; a result for another id is stale and ignored. */
+	sendId = 0;
+	abort: AbortController | undefined;
+	timeoutTimer: NodeJS.Timeout | undefined;
+	retryTimer: NodeJS.Timeout | undefined;
+	error: Error | undefined;
+
+	constructor(
+		readonly batch: Message[],
+		readonly keys: (Delivery | undefined)[] | undefined,
+	) {}
+}
+
 /**
- * One output's dispatcher: takes batches from its source (at most one in
- * flight), sends them, retries with backoff, then dead-letters or drops. Lanes
- * run independently, so a slow output only ever delays itself.
+ * One output's dispatcher: takes batches from its source (at most
+ * `maxInFlight` in flight, 1 by default: in order), sends them, retries with
+ * backoff, then dead-letters or drops. Lanes run independently, so a slow
+ * output only ever delays itself.
  */
 export class OutputLane {
 	readonly name: string;
@@ -106,17 +128,12 @@ export class OutputLane {
 	readonly dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
 	readonly durations: SendDurations = { count: 0, totalMs: 0, maxMs: 0, lastMs: 0 };
 
-	#state: LaneState = 'idle';
-	#batch: Message[] | undefined;
-	#keys: (Delivery | undefined)[] | undefined;
-	#attempt = 0;
-	/** Identifies the current send attempt; a result for another id is stale and ignored. */
-	#sendId = 0;
-	#abort: AbortController | undefined;
-	#timeoutTimer: NodeJS.Timeout | undefined;
-	#error: Error | undefined;
+	#closed = false;
+	/** Batches in flight, oldest first. */
+	readonly #flights = new Set<Flight>();
+	#inFlight = 0;
+	#nextSendId = 1;
 	#flushTimer: NodeJS.Timeout | undefined;
-	#retryTimer: NodeJS.Timeout | undefined;
 	#flushDue = false;
 	readonly #breaker: CircuitBreaker | undefined;
 	readonly #takesSignal: boolean;
@@ -147,16 +164,23 @@ export class OutputLane {
 	}
 
 	get state(): LaneState {
-		return this.#state;
+		if (this.#closed) return 'closed';
+		if (this.#flights.size === 0) return 'idle';
+		let state: LaneState = 'sending';
+		for (const flight of this.#flights) {
+			if (flight.state === 'parked') return 'parked';
+			if (flight.state === 'retrying') state = 'retrying';
+		}
+		return state;
 	}
 
 	/** Messages routed here and not yet delivered, dropped or dead-lettered. */
 	get pending(): number {
-		return this.#source.pending() + (this.#batch?.length ?? 0);
+		return this.#source.pending() + this.#inFlight;
 	}
 
 	get inFlight(): number {
-		return this.#batch?.length ?? 0;
+		return this.#inFlight;
 	}
 
 	/** This output's counters, as in `hub.stats().outputs`. */
@@ -164,7 +188,7 @@ export class OutputLane {
 		const d = this.durations;
 		return {
 			deadLetter: this.isDeadLetter,
-			state: this.#state,
+			state: this.state,
 			...(this.#breaker === undefined ? {} : { circuit: this.#breaker.state }),
 			routed: this.routed,
 			delivered: this.delivered,
@@ -179,26 +203,27 @@ export class OutputLane {
 		};
 	}
 
-	/** Sends a batch if one is due, else arms the flush timer. */
+	/** Sends batches while some are due and there is room in flight, else arms the flush timer. */
 	pump(): void {
-		if (this.#state !== 'idle') return;
-		const pending = this.#source.pending();
-		if (pending === 0) {
-			this.#flushDue = false;
-			this.#host.idle(this);
-			return;
-		}
-		const breaker = this.#breaker;
-		if (breaker !== undefined && this.options.circuitBreaker!.whenOpen !== 'dead-letter' && breaker.state === 'open') {
-			// Keep the batches in the buffer until a trial send is allowed.
-			this.#flushTimer ??= setTimeout(this.#onFlushTimer, Math.max(1, breaker.waitMs()));
-			return;
-		}
-		const { batchSize, flushInterval } = this.options;
-		if (pending >= batchSize || this.#flushDue || flushInterval === 0 || this.#host.urgent) {
+		while (!this.#closed && this.#flights.size < this.options.maxInFlight) {
+			const pending = this.#source.pending();
+			if (pending === 0) {
+				this.#flushDue = false;
+				if (this.#flights.size === 0) this.#host.idle(this);
+				return;
+			}
+			const breaker = this.#breaker;
+			if (breaker !== undefined && this.options.circuitBreaker!.whenOpen !== 'dead-letter' && breaker.state === 'open') {
+				// Keep the batches in the buffer until a trial send is allowed.
+				this.#flushTimer ??= setTimeout(this.#onFlushTimer, Math.max(1, breaker.waitMs()));
+				return;
+			}
+			const { batchSize, flushInterval } = this.options;
+			if (!(pending >= batchSize || this.#flushDue || flushInterval === 0 || this.#host.urgent)) {
+				this.#flushTimer ??= setTimeout(this.#onFlushTimer, flushInterval);
+				return;
+			}
 			this.#dispatch();
-		} else {
-			this.#flushTimer ??= setTimeout(this.#onFlushTimer, flushInterval);
 		}
 	}
 
@@ -217,67 +242,66 @@ export class OutputLane {
 		const batch: Message[] = [];
 		const keys = this.#source.hasKeys ? [] : undefined;
 		this.#source.take(this.options.batchSize, batch, keys);
-		this.#batch = batch;
-		this.#keys = keys !== undefined && keys.length > 0 ? keys : undefined;
-		this.#attempt = 0;
+		const flight = new Flight(batch, keys !== undefined && keys.length > 0 ? keys : undefined);
+		this.#flights.add(flight);
+		this.#inFlight += batch.length;
 		this.#host.spaceFreed(this);
-		this.#send();
+		this.#send(flight);
 	}
 
-	#send = (): void => {
-		this.#retryTimer = undefined;
+	#send(flight: Flight): void {
+		flight.retryTimer = undefined;
 		const breaker = this.#breaker;
 		if (breaker !== undefined && !breaker.allow()) {
 			if (this.options.circuitBreaker!.whenOpen === 'dead-letter') {
-				this.#error = new CircuitOpenError(this.name);
-				this.#giveUp();
+				flight.error = new CircuitOpenError(this.name);
+				this.#giveUp(flight);
 			} else {
-				this.#state = 'retrying';
-				this.#retryTimer = setTimeout(this.#send, Math.max(1, breaker.waitMs()));
+				flight.state = 'retrying';
+				flight.retryTimer = setTimeout(() => this.#send(flight), Math.max(1, breaker.waitMs()));
 			}
 			return;
 		}
-		this.#state = 'sending';
-		this.#attempt++;
-		const id = ++this.#sendId;
-		const batch = this.#batch!;
+		flight.state = 'sending';
+		flight.attempt++;
+		const id = (flight.sendId = this.#nextSendId++);
 		// An AbortController costs microseconds: make one only for outputs whose send takes the signal.
-		const abort = this.#takesSignal ? (this.#abort = new AbortController()) : undefined;
+		const abort = this.#takesSignal ? (flight.abort = new AbortController()) : undefined;
 		const { timeoutMs } = this.options;
 		if (timeoutMs !== undefined) {
-			this.#timeoutTimer = setTimeout(() => {
+			flight.timeoutTimer = setTimeout(() => {
 				const error = new SendTimeoutError(this.name, timeoutMs);
 				abort?.abort(error);
-				this.#failed(id, error);
+				this.#failed(flight, id, error);
 			}, timeoutMs);
 		}
 		const started = performance.now();
 		let result: Promise<void>;
 		try {
-			result = this.output.send(batch, abort?.signal);
+			result = this.output.send(flight.batch, abort?.signal);
 		} catch (error) {
 			result = Promise.reject(error);
 		}
 		Promise.resolve(result).then(
-			() => this.#sent(id, started),
-			(error: unknown) => this.#failed(id, error),
+			() => this.#sent(flight, id, started),
+			(error: unknown) => this.#failed(flight, id, error),
 		);
-	};
+	}
 
-	/** Ends the current attempt; false if `id` is not the current attempt (a stale result). */
-	#settle(id: number): boolean {
-		if (id !== this.#sendId) return false;
-		this.#sendId++;
-		this.#abort = undefined;
-		if (this.#timeoutTimer !== undefined) {
-			clearTimeout(this.#timeoutTimer);
-			this.#timeoutTimer = undefined;
+	/** Ends the flight's current attempt; false if `id` is not it (a stale result). */
+	#settle(flight: Flight, id: number): boolean {
+		if (id !== flight.sendId || !this.#flights.has(flight)) return false;
+		flight.sendId = 0;
+		flight.abort = undefined;
+		if (flight.timeoutTimer !== undefined) {
+			clearTimeout(flight.timeoutTimer);
+			flight.timeoutTimer = undefined;
 		}
 		return true;
 	}
 
-	#sent(id: number, started: number): void {
-		if (!this.#settle(id)) return;
+	#sent(flight: Flight, id: number, started: number): void {
+		if (!this.#settle(flight, id)) return;
 		this.#breaker?.success();
 		const ms = performance.now() - started;
 		const d = this.durations;
@@ -285,23 +309,22 @@ export class OutputLane {
 		d.totalMs += ms;
 		d.lastMs = ms;
 		if (ms > d.maxMs) d.maxMs = ms;
-		const batch = this.#batch!;
-		const keys = this.#keys;
+		const { batch, keys } = flight;
 		this.delivered += batch.length;
 		this.batches++;
-		this.#finish();
+		this.#land(flight);
 		if (keys !== undefined) for (const key of keys) key?.confirm();
-		this.#host.flushed(this, batch, ms, this.#attempt);
+		this.#host.flushed(this, batch, ms, flight.attempt);
 		this.pump();
 	}
 
-	#failed(id: number, reason: unknown): void {
-		if (!this.#settle(id)) return;
+	#failed(flight: Flight, id: number, reason: unknown): void {
+		if (!this.#settle(flight, id)) return;
 		this.#breaker?.failure();
 		const error = toError(reason);
 		this.failedSends++;
 		const { retry } = this.options;
-		let retryable = this.#attempt < retry.attempts;
+		let retryable = flight.attempt < retry.attempts;
 		if (retryable && retry.retryable !== undefined) {
 			try {
 				retryable = retry.retryable(error);
@@ -310,69 +333,70 @@ export class OutputLane {
 			}
 		}
 		if (retryable) {
-			const delay = backoffDelay(this.#attempt, retry);
+			const delay = backoffDelay(flight.attempt, retry);
 			this.retries++;
-			this.#state = 'retrying';
-			this.#retryTimer = setTimeout(this.#send, delay);
-			this.#host.retrying(this, this.#batch!, this.#attempt, delay, error);
+			flight.state = 'retrying';
+			flight.retryTimer = setTimeout(() => this.#send(flight), delay);
+			this.#host.retrying(this, flight.batch, flight.attempt, delay, error);
 			return;
 		}
-		this.#error = error;
-		this.#giveUp();
+		flight.error = error;
+		this.#giveUp(flight);
 	}
 
 	/** After the last attempt: dead-letter (or wait for room to) or drop. */
-	#giveUp(): void {
-		const batch = this.#batch!;
-		const error = this.#error!;
+	#giveUp(flight: Flight): void {
+		const { batch, keys } = flight;
+		const error = flight.error!;
 		if (this.options.deadLetter !== undefined) {
-			if (!this.#host.deadLetter(this, batch, error, this.#attempt)) {
-				this.#state = 'parked';
+			if (!this.#host.deadLetter(this, batch, error, flight.attempt)) {
+				flight.state = 'parked';
 				return;
 			}
-			const keys = this.#keys;
 			this.deadLettered += batch.length;
-			this.#finish();
+			this.#land(flight);
 			if (keys !== undefined) for (const key of keys) key?.fail('dead-lettered', this.name, error);
 		} else {
-			this.#drop('output-failed', error);
+			this.#drop(flight, 'output-failed', error);
 		}
 		this.pump();
 	}
 
-	/** A parked lane tries its dead-letter hand-off again (the dead-letter queue has room). */
+	/** Parked batches try their dead-letter hand-off again (the dead-letter queue has room). */
 	unpark(): void {
-		if (this.#state === 'parked') this.#giveUp();
+		for (const flight of this.#flights) if (flight.state === 'parked') this.#giveUp(flight);
 	}
 
-	#drop(reason: DropReason, error: Error | undefined): void {
-		const batch = this.#batch!;
-		const keys = this.#keys;
+	#drop(flight: Flight, reason: DropReason, error: Error | undefined): void {
+		const { batch, keys } = flight;
 		this.dropped[reason] += batch.length;
-		this.#finish();
+		this.#land(flight);
 		if (keys !== undefined) for (const key of keys) key?.fail(reason, this.name, error);
 		this.#host.dropped(this, reason, batch, error);
 	}
 
-	#finish(): void {
-		this.#batch = undefined;
-		this.#keys = undefined;
-		this.#error = undefined;
-		this.#state = 'idle';
+	/** The flight is over (delivered, dead-lettered or dropped). */
+	#land(flight: Flight): void {
+		this.#flights.delete(flight);
+		this.#inFlight -= flight.batch.length;
+		flight.error = undefined;
 	}
 
 	/**
-	 * Gives up on everything: the batch in flight (its late result is ignored),
-	 * a pending retry, and all it has pending, each dropped with `reason`.
+	 * Gives up on everything: the batches in flight (their late results are
+	 * ignored), pending retries, and all it has pending, each dropped with
+	 * `reason`.
 	 */
 	abandon(reason: DropReason, error?: Error): void {
-		this.#abort?.abort(error ?? new PolkuError('ERR_POLKU_ABANDONED', `output "${this.name}": send abandoned (${reason})`));
-		this.#settle(this.#sendId);
-		clearTimeout(this.#retryTimer);
 		clearTimeout(this.#flushTimer);
-		this.#retryTimer = undefined;
 		this.#flushTimer = undefined;
-		if (this.#batch !== undefined) this.#drop(reason, error);
+		for (const flight of [...this.#flights]) {
+			flight.abort?.abort(error ?? new PolkuError('ERR_POLKU_ABANDONED', `output "${this.name}": send abandoned (${reason})`));
+			this.#settle(flight, flight.sendId);
+			clearTimeout(flight.retryTimer);
+			flight.retryTimer = undefined;
+			this.#drop(flight, reason, error);
+		}
 		const messages: Message[] = [];
 		this.#source.clear((message, key) => {
 			messages.push(message);
@@ -382,6 +406,6 @@ export class OutputLane {
 			this.dropped[reason] += messages.length;
 			this.#host.dropped(this, reason, messages, error);
 		}
-		this.#state = 'closed';
+		this.#closed = true;
 	}
 }

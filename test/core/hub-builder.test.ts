@@ -125,6 +125,7 @@ describe('Hub.manifest', () => {
 					retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0.2 },
 					deadLetterOutput: 'dlq',
 					timeoutMs: 100,
+					maxInFlight: 1,
 					circuitBreaker: { failureThreshold: 5, successThreshold: 1, openMs: 5, whenOpen: 'wait' },
 				},
 				{
@@ -134,6 +135,7 @@ describe('Hub.manifest', () => {
 					batchSize: 50,
 					flushInterval: 0,
 					retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0.2 },
+					maxInFlight: 1,
 				},
 			],
 		});

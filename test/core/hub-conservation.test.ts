@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DROP_REASONS, Hub, reject, type DropReason, type Message, type MessageInit, type OverflowPolicy } from '../../src/index.js';
+import { dedup, DROP_REASONS, Hub, reject, type DropReason, type Message, type MessageInit, type OverflowPolicy } from '../../src/index.js';
 import { MemoryInput, MemoryOutput } from '../../src/testing/index.js';
 import { conservationErrors, fakeClock, sum } from '../support/hub.js';
 
@@ -18,6 +18,7 @@ interface OutputSpec {
 	deadLetter: boolean;
 	/** maxPending as a fraction of the capacity (0 = none). */
 	lag: number;
+	maxInFlight: number;
 }
 
 interface Op {
@@ -42,6 +43,7 @@ const outputSpec: fc.Arbitrary<OutputSpec> = fc.record({
 	attempts: fc.integer({ min: 1, max: 3 }),
 	deadLetter: fc.boolean(),
 	lag: fc.constantFrom(0, 0, 0.3, 0.6),
+	maxInFlight: fc.constantFrom(1, 1, 2, 4),
 });
 
 const scenario = fc.record({
@@ -49,6 +51,9 @@ const scenario = fc.record({
 	overflow: fc.constantFrom<OverflowPolicy>('block', 'drop-newest', 'drop-oldest'),
 	outputs: fc.array(outputSpec, { minLength: 1, maxLength: 4 }),
 	deadLetterBehaviour: fc.constantFrom<Behaviour>('ok', 'flaky', 'hang-forever', 'failing'),
+	deadLetterMaxInFlight: fc.constantFrom(1, 3),
+	/** Put dedup (which tracks fates and holds repeats in flight) first, with ids repeating every n messages (0 = no dedup). */
+	dedupEvery: fc.constantFrom(0, 0, 3, 7),
 	middleware: fc.record({ filterEvery: fc.integer({ min: 0, max: 7 }), rejectEvery: fc.integer({ min: 0, max: 9 }), throwEvery: fc.integer({ min: 0, max: 11 }), asyncEvery: fc.integer({ min: 0, max: 5 }) }),
 	ops: fc.array(
 		fc.record({
@@ -86,6 +91,7 @@ describe('Hub conservation (property)', () => {
 					const capacity = sc.capacity;
 					let builder = Hub.builder().bufferCapacity(capacity).overflow(sc.overflow).input(input);
 					const mw = sc.middleware;
+					if (sc.dedupEvery > 0) builder = builder.middleware(dedup({ ttlMs: 1_000 }));
 					builder = builder.middleware({
 						name: 'chaos',
 						process: (m: Message) => {
@@ -103,11 +109,12 @@ describe('Hub conservation (property)', () => {
 							batchSize,
 							...(spec.lag > 0 ? { maxPending: Math.max(batchSize, Math.floor(capacity * spec.lag)) } : {}),
 							flushInterval: spec.flushInterval,
+							maxInFlight: spec.maxInFlight,
 							retry: { attempts: spec.attempts, baseDelayMs: 2, maxDelayMs: 10 },
 							...(spec.deadLetter ? { deadLetter: 'dlq' } : {}),
 						});
 					});
-					const hub = builder.deadLetter(dlq, { retry: { attempts: 2, baseDelayMs: 2 } }).build();
+					const hub = builder.deadLetter(dlq, { retry: { attempts: 2, baseDelayMs: 2 }, maxInFlight: sc.deadLetterMaxInFlight }).build();
 
 					const announced = new Map<string, number>();
 					hub.on('drop', (e) => {
@@ -123,7 +130,8 @@ describe('Hub conservation (property)', () => {
 						const n = seq++;
 						const routeTo =
 							route === 'all' ? [] : route === 'one' ? [`o${n % outputs.length}`] : route === 'unknown' ? ['nowhere'] : [`o${n % outputs.length}`, 'nowhere'];
-						return { source: 'prop', messageType: String(n), payload: String(n), routeTo };
+						const id = sc.dedupEvery > 0 ? { id: `id-${n % sc.dedupEvery}` } : {};
+						return { ...id, source: 'prop', messageType: String(n), payload: String(n), routeTo };
 					};
 					let stopping: Promise<unknown> | undefined;
 					for (const [i, op] of sc.ops.entries()) {

@@ -1,4 +1,5 @@
 import type { Message } from '../../message/message.js';
+import type { MiddlewareTimers } from './timers.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** Messages waiting for tokens, released in order by one timer as tokens are refilled. */
@@ -10,9 +11,12 @@ export class DelayQueue {
 	#head = 0;
 	#timer: NodeJS.Timeout | undefined;
 
-	constructor(bucket: TokenBucket, now: () => number) {
+	readonly #timers: MiddlewareTimers;
+
+	constructor(bucket: TokenBucket, now: () => number, timers: MiddlewareTimers) {
 		this.#bucket = bucket;
 		this.#now = now;
+		this.#timers = timers;
 	}
 
 	get length(): number {
@@ -31,7 +35,7 @@ export class DelayQueue {
 		if (this.#timer !== undefined || this.length === 0) return;
 		// Rounded up, and at least 1 ms, so a timer never fires before its token (nor spins on a stuck clock).
 		const delay = Math.max(1, Math.ceil(this.#bucket.msUntil(1, this.#now())));
-		this.#timer = setTimeout(this.#release, delay);
+		this.#timer = this.#timers.set(this.#release, delay);
 	}
 
 	#release = (): void => {
