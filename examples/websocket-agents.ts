@@ -1,6 +1,6 @@
 // Agents sending to a central polku over WebSocket (run: node --import tsx examples/websocket-agents.ts).
 // expect: agent-a: 20 delivered \(each frame acked by the central\)
-// expect: agent-b: 2 accepted, then 1 refused \(INVALID\)
+// expect: agent-b: 2 accepted, then 1 refused \(INVALID: event_type
 // expect: central received 23 events: agent-a 20, agent-b 2, agent-c 1
 //
 //   central: one http.Server → HttpInput (POST /events) and WebSocketInput (ws://…/agents), bearer auth
