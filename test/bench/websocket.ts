@@ -22,6 +22,8 @@ const WARMUP_MS = Number(process.env['BENCH_WS_WARMUP_MS'] ?? 1500);
 const MEASURE_MS = Number(process.env['BENCH_WS_MEASURE_MS'] ?? 4000);
 const ROUNDS = Number(process.env['BENCH_WS_ROUNDS'] ?? 2);
 const IDLE = Number(process.env['BENCH_WS_IDLE'] ?? 10_000);
+/** BENCH_WS_ONLY=ingest or idle runs one part. */
+const ONLY = process.env['BENCH_WS_ONLY'];
 
 type Mode = 'polku' | 'bare' | 'bare-decode';
 
@@ -105,46 +107,53 @@ function frames(dir: string): { json: string; protobuf: string } {
 export async function run(): Promise<void> {
 	const dir = mkdtempSync(join(tmpdir(), 'polku-bench-ws-'));
 	try {
-		const f = frames(dir);
-		console.log(
-			`\n## WebSocket ingestion (${EVENTS}-event frames, ${CONNECTIONS} connections × ${WINDOW} frames in flight, clients and servers in separate processes; best of ${ROUNDS} × ${MEASURE_MS / 1000} s)\n`,
-		);
-		const best = { bare: 0, decode: 0, polku: 0, pbBare: 0, pbPolku: 0 };
-		for (let round = 0; round < ROUNDS; round++) {
-			best.bare = Math.max(best.bare, await throughput('bare', f.json, false));
-			best.decode = Math.max(best.decode, await throughput('bare-decode', f.json, false));
-			best.polku = Math.max(best.polku, await throughput('polku', f.json, false));
-			best.pbBare = Math.max(best.pbBare, await throughput('bare', f.protobuf, true));
-			best.pbPolku = Math.max(best.pbPolku, await throughput('polku', f.protobuf, true));
-		}
-		table(
-			['server', 'frames/s', 'events/s', 'vs bare'],
-			[
-				['JSON frames: bare ws + JSON.parse + count (baseline)', fmt(best.bare), fmt(best.bare * EVENTS), '1.00x'],
-				['JSON frames: bare ws + polku decoding + ack with ids, no hub', fmt(best.decode), fmt(best.decode * EVENTS), ratio(best.decode, best.bare)],
-				['JSON frames: WebSocketInput → Hub → no-op output', fmt(best.polku), fmt(best.polku * EVENTS), ratio(best.polku, best.bare)],
-				['protobuf frames: bare ws + polku codec + count (baseline)', fmt(best.pbBare), fmt(best.pbBare * EVENTS), '1.00x'],
-				['protobuf frames: WebSocketInput → Hub → no-op output', fmt(best.pbPolku), fmt(best.pbPolku * EVENTS), ratio(best.pbPolku, best.pbBare)],
-			],
-		);
-		console.log(`\nTarget: WebSocketInput ≥ 0.70x of the bare server (JSON ${ratio(best.polku, best.bare)}, protobuf ${ratio(best.pbPolku, best.pbBare)}).`);
-		console.log(`For JSON, polku turns every event into a message (validation, ids, exact timestamps, base64 payloads) where the`);
-		console.log(`bare server only parses; WebSocketInput ÷ the decoding row (${ratio(best.polku, best.decode)}) is what the input and hub add.`);
-
-		console.log(`\n## ${fmt(IDLE)} idle WebSocket connections (server RSS after a GC; the clients run in another process)\n`);
-		const rows: string[][] = [];
-		for (const mode of ['bare', 'polku'] as const) {
-			const r = await idle(mode);
-			if (r.connections !== IDLE) throw new Error(`${mode}: ${r.connections} of ${IDLE} connections open`);
-			rows.push([
-				mode === 'bare' ? 'bare ws server' : 'WebSocketInput (with its hub)',
-				`${(r.before / 2 ** 20).toFixed(1)} MB`,
-				`${(r.after / 2 ** 20).toFixed(1)} MB`,
-				`${fmt((r.after - r.before) / IDLE)} B`,
-			]);
-		}
-		table(['server', 'RSS before', `RSS with ${fmt(IDLE)}`, 'per connection'], rows);
+		if (ONLY !== 'idle') await ingestion(dir);
+		if (ONLY !== 'ingest') await idleConnections();
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
+}
+
+async function ingestion(dir: string): Promise<void> {
+	const f = frames(dir);
+	console.log(
+		`\n## WebSocket ingestion (${EVENTS}-event frames, ${CONNECTIONS} connections × ${WINDOW} frames in flight, clients and servers in separate processes; best of ${ROUNDS} × ${MEASURE_MS / 1000} s)\n`,
+	);
+	const best = { bare: 0, decode: 0, polku: 0, pbBare: 0, pbPolku: 0 };
+	for (let round = 0; round < ROUNDS; round++) {
+		best.bare = Math.max(best.bare, await throughput('bare', f.json, false));
+		best.decode = Math.max(best.decode, await throughput('bare-decode', f.json, false));
+		best.polku = Math.max(best.polku, await throughput('polku', f.json, false));
+		best.pbBare = Math.max(best.pbBare, await throughput('bare', f.protobuf, true));
+		best.pbPolku = Math.max(best.pbPolku, await throughput('polku', f.protobuf, true));
+	}
+	table(
+		['server', 'frames/s', 'events/s', 'vs bare'],
+		[
+			['JSON frames: bare ws + JSON.parse + count (baseline)', fmt(best.bare), fmt(best.bare * EVENTS), '1.00x'],
+			['JSON frames: bare ws + polku decoding + ack with ids, no hub', fmt(best.decode), fmt(best.decode * EVENTS), ratio(best.decode, best.bare)],
+			['JSON frames: WebSocketInput → Hub → no-op output', fmt(best.polku), fmt(best.polku * EVENTS), ratio(best.polku, best.bare)],
+			['protobuf frames: bare ws + polku codec + count (baseline)', fmt(best.pbBare), fmt(best.pbBare * EVENTS), '1.00x'],
+			['protobuf frames: WebSocketInput → Hub → no-op output', fmt(best.pbPolku), fmt(best.pbPolku * EVENTS), ratio(best.pbPolku, best.pbBare)],
+		],
+	);
+	console.log(`\nTarget: WebSocketInput ≥ 0.70x of the bare server (JSON ${ratio(best.polku, best.bare)}, protobuf ${ratio(best.pbPolku, best.pbBare)}).`);
+	console.log(`For JSON, polku turns every event into a message (validation, ids, exact timestamps, base64 payloads) where the`);
+	console.log(`bare server only parses; WebSocketInput ÷ the decoding row (${ratio(best.polku, best.decode)}) is what the input and hub add.`);
+}
+
+async function idleConnections(): Promise<void> {
+	console.log(`\n## ${fmt(IDLE)} idle WebSocket connections (server RSS after a GC; the clients run in another process)\n`);
+	const rows: string[][] = [];
+	for (const mode of ['bare', 'polku'] as const) {
+		const r = await idle(mode);
+		if (r.connections !== IDLE) throw new Error(`${mode}: ${r.connections} of ${IDLE} connections open`);
+		rows.push([
+			mode === 'bare' ? 'bare ws server' : 'WebSocketInput (with its hub)',
+			`${(r.before / 2 ** 20).toFixed(1)} MB`,
+			`${(r.after / 2 ** 20).toFixed(1)} MB`,
+			`${fmt((r.after - r.before) / IDLE)} B`,
+		]);
+	}
+	table(['server', 'RSS before', `RSS with ${fmt(IDLE)}`, 'per connection'], rows);
 }

@@ -10,6 +10,25 @@ import type { WebSocketInputCounters } from './websocket-input-stats.js';
 import type { ResolvedWebSocketInputOptions } from './websocket-input-options.js';
 import { OPEN, type WsSocket } from './ws-module.js';
 
+/** Where a `ws` socket keeps its Connection, for the shared listeners. */
+const CONNECTION = Symbol('polku.connection');
+
+function onMessage(this: WsSocket, data: Buffer, isBinary: boolean): void {
+	Connection.message(this, data, isBinary);
+}
+
+function onPong(this: WsSocket): void {
+	Connection.pong(this);
+}
+
+function onClose(this: WsSocket): void {
+	Connection.closed(this);
+}
+
+function onError(this: WsSocket, error: Error): void {
+	Connection.failed(this, error);
+}
+
 /** Acks handed to `ws` but not yet written to the socket before the connection stops being read (the client is not reading them). */
 const MAX_UNWRITTEN_ACKS = 64;
 
@@ -71,10 +90,12 @@ export class Connection {
 		this.#host = host;
 		this.#source = source;
 		this.#concurrency = host.options.ackAfterDelivery ? host.options.maxPendingFrames : 1;
-		ws.on('message', this.#onMessage);
-		ws.on('pong', this.#onPong);
-		ws.on('close', this.#onClose);
-		ws.on('error', this.#onError);
+		// Shared listeners (no closures per connection: idle connections should cost little).
+		(ws as unknown as Record<symbol, Connection>)[CONNECTION] = this;
+		ws.on('message', onMessage);
+		ws.on('pong', onPong);
+		ws.on('close', onClose);
+		ws.on('error', onError);
 	}
 
 	/** Pings the client (keep-alive). */
@@ -117,7 +138,33 @@ export class Connection {
 		for (const p of this.#queue) p.withdraw?.abort(reason);
 	}
 
-	#onMessage = (data: Buffer, isBinary: boolean): void => {
+	/** @internal */
+	static message(ws: WsSocket, data: Buffer, isBinary: boolean): void {
+		const c = (ws as unknown as Record<symbol, Connection | undefined>)[CONNECTION];
+		if (c !== undefined) c.#onMessage(data, isBinary);
+	}
+
+	/** @internal */
+	static pong(ws: WsSocket): void {
+		const c = (ws as unknown as Record<symbol, Connection | undefined>)[CONNECTION];
+		if (c !== undefined) c.awaitingPong = false;
+	}
+
+	/** @internal */
+	static closed(ws: WsSocket): void {
+		const c = (ws as unknown as Record<symbol, Connection | undefined>)[CONNECTION];
+		if (c !== undefined) c.#onClose();
+	}
+
+	/** @internal */
+	static failed(ws: WsSocket, error: Error): void {
+		const c = (ws as unknown as Record<symbol, Connection | undefined>)[CONNECTION];
+		if (c === undefined) return;
+		const { options } = c.#host;
+		options.logger.debug({ input: options.name, err: error }, 'polku websocket input: connection error');
+	}
+
+	#onMessage(data: Buffer, isBinary: boolean): void {
 		if (this.#closed || this.#stopping) return;
 		this.#host.counters.frames++;
 		this.lastSeen = performance.now();
@@ -129,7 +176,7 @@ export class Connection {
 			return;
 		}
 		this.#take(data, isBinary);
-	};
+	}
 
 	/** Decodes a frame and hands its events to the sink. */
 	#take(data: Buffer, isBinary: boolean): void {
@@ -190,7 +237,7 @@ export class Connection {
 			const ack = queue.shift()!.ack!;
 			if (this.#closed || this.#ws.readyState !== OPEN) continue;
 			this.#unwritten++;
-			this.#ws.send(ack, { binary: false }, this.#written);
+			this.#ws.send(ack, { binary: false }, (this.#written ??= () => this.#ackWritten()));
 		}
 		if (this.#unwritten >= MAX_UNWRITTEN_ACKS) this.#pause();
 		if (queue.length === 0 && this.#backlog.length === 0 && this.#idle !== undefined) {
@@ -201,10 +248,13 @@ export class Connection {
 		this.#maybeResume();
 	}
 
-	#written = (): void => {
+	/** The send callback of acks (made on the first ack: idle connections do without). */
+	#written: (() => void) | undefined;
+
+	#ackWritten(): void {
 		this.#unwritten--;
 		this.#maybeResume();
-	};
+	}
 
 	#pause(): void {
 		if (this.#paused || this.#closed) return;
@@ -220,21 +270,12 @@ export class Connection {
 		this.#ws.resume();
 	}
 
-	#onPong = (): void => {
-		this.awaitingPong = false;
-	};
-
-	#onError = (error: Error): void => {
-		const { options } = this.#host;
-		options.logger.debug({ input: options.name, err: error }, 'polku websocket input: connection error');
-	};
-
-	#onClose = (): void => {
+	#onClose(): void {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#host.forget(this);
 		const idle = this.#idle;
 		this.#idle = undefined;
 		idle?.();
-	};
+	}
 }
