@@ -17,7 +17,7 @@ import { fmt, ratio, table } from './report.js';
 const here = fileURLToPath(new URL('./websocket/', import.meta.url));
 const EVENTS = 100;
 const CONNECTIONS = Number(process.env['BENCH_WS_CONNECTIONS'] ?? 8);
-const WINDOW = Number(process.env['BENCH_WS_WINDOW'] ?? 4);
+const WINDOW = Number(process.env['BENCH_WS_WINDOW'] ?? 8);
 const WARMUP_MS = Number(process.env['BENCH_WS_WARMUP_MS'] ?? 1500);
 const MEASURE_MS = Number(process.env['BENCH_WS_MEASURE_MS'] ?? 4000);
 const ROUNDS = Number(process.env['BENCH_WS_ROUNDS'] ?? 2);
