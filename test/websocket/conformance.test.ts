@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import { WebSocketInput, WebSocketOutput } from '../../src/adapters/websocket/index.js';
 import { Hub, type Message } from '../../src/index.js';
+import { createServer } from 'node:net';
 import { inputConformance, MemoryOutput, outputConformance, type ConformanceCase, type InputHarness, type OutputHarness } from '../../src/testing/index.js';
 import { AckClient, BareServer, jsonFrame, protobufFrame } from './helpers.js';
 
@@ -116,8 +117,62 @@ function inputHarness(name: string, frame: (messages: readonly Message[]) => str
 	};
 }
 
+/** A free loopback port (bound, then released). */
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const probe = createServer().listen(0, '127.0.0.1', () => {
+			const { port } = probe.address() as { port: number };
+			probe.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * WebSocketInput with `ackAfterDelivery`, fed by a source that resends what was not acked: a polku hub
+ * whose WebSocketOutput (retried by the hub, reconnecting by itself) sends to the fixture's port. Every
+ * input of a fixture listens on that same port in turn, so a new input gets what the stopped one did not
+ * ack. This is the at-least-once chain the README describes (polku → WebSocket → polku); the
+ * redelivery cases apply. publish() resolves once the source hub has the messages.
+ */
+const resendingSource: InputHarness = {
+	name: 'WebSocketInput(ackAfterDelivery) ← WebSocketOutput',
+	features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 2 * PER_FRAME, redeliveryMs: 1000 },
+	async setup() {
+		const port = await freePort();
+		const url = `ws://127.0.0.1:${port}/`;
+		const upstream = new WebSocketOutput({ url, format: 'protobuf', timeoutMs: 3000, reconnect: { baseDelayMs: 20, maxDelayMs: 200 } });
+		const source = Hub.builder()
+			.bufferCapacity(10_000)
+			.batchSize(PER_FRAME)
+			.flushInterval(1)
+			.output(upstream, { retry: { attempts: 1000, baseDelayMs: 20, maxDelayMs: 200 } })
+			.build();
+		await source.start();
+		const clients: AckClient[] = [];
+		return {
+			createInput: (inputName) =>
+				new WebSocketInput({ address: `127.0.0.1:${port}`, ackAfterDelivery: true, maxPendingFrames: PENDING_FRAMES, shutdownGraceMs: 2000, ...(inputName === undefined ? {} : { name: inputName }) }),
+			async publish(messages) {
+				const { dropped } = await source.sendBatch(messages);
+				if (dropped.length > 0) throw new Error(`the source hub dropped ${dropped.length} messages`);
+			},
+			async publishPoison() {
+				const client = new AckClient(url);
+				clients.push(client);
+				await client.opened;
+				await client.send(new Uint8Array([0xff, 0x01]));
+			},
+			teardown: async () => {
+				for (const c of clients) c.close();
+				await source.stop({ timeoutMs: 500 });
+			},
+		};
+	},
+};
+
 describe('outputConformance(WebSocketOutput) against a bare ws server that acks', () => run(outputConformance(bareServerHarness('WebSocketOutput(json, acks)', 'polku', 'json'))));
 describe('outputConformance(WebSocketOutput) against a plain ws server (flush)', () => run(outputConformance(bareServerHarness('WebSocketOutput(ndjson, flush)', 'flush', 'ndjson'))));
 describe('outputConformance(WebSocketOutput) into a WebSocketInput', () => run(outputConformance(polkuToPolku)));
 describe('inputConformance(WebSocketInput) with JSON frames from a bare ws client', () => run(inputConformance(inputHarness('WebSocketInput(json)', jsonFrame))));
 describe('inputConformance(WebSocketInput) with protobuf frames from a bare ws client', () => run(inputConformance(inputHarness('WebSocketInput(protobuf)', protobufFrame))));
+describe('inputConformance(WebSocketInput, ackAfterDelivery) fed by a resending WebSocketOutput', () => run(inputConformance(resendingSource)));
