@@ -211,6 +211,24 @@ describe('MqttInput', { skip }, () => {
 		assert.deepEqual(out.messages.map(payloadText), ['p', 'q']);
 	});
 
+	it('works with an MQTT 3.1.1 client too (no user properties there)', async () => {
+		const topic = unique('v311');
+		const client = await connect({ ...persistent(clientId('v311')), protocolVersion: 4, properties: undefined });
+		const acks = recordAcks(client);
+		const out = new MemoryOutput().hang();
+		const input = new MqttInput({ client, topics: topic });
+		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
+		await hub.start();
+		await new Promise((r) => setTimeout(r, 100));
+		await publishAll(await connect(), topic, ['a', 'b']);
+		await until(() => input.stats().inFlight === 2, 'two messages in flight');
+		assert.deepEqual(acks.pubacks, []);
+		out.release();
+		await until(() => acks.pubacks.length === 2, 'two PUBACKs');
+		await hub.stop();
+		assert.deepEqual(out.messages.map(payloadText), ['a', 'b']);
+	});
+
 	it('takes QoS 0 messages (at most once)', async () => {
 		const topic = unique('qos0');
 		const client = await connect();
