@@ -28,7 +28,7 @@ export {
 	type EnvelopeHeader,
 } from './envelope/headers.js';
 export { HubBuilder } from './hub/builder.js';
-export type { CircuitEvent, DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StopEvent } from './hub/events.js';
+export type { CircuitEvent, DeadLetterEvent, DropEvent, ErrorContext, FlushEvent, HubEvents, RetryEvent, StallEvent, StopEvent } from './hub/events.js';
 export { Hub, type StopOptions } from './hub/hub.js';
 export type { OutputManifest, PipelineManifest } from './hub/manifest.js';
 export type { InputOptions, OutputOptions, OverflowPolicy, RestartOptions, RetryOptions } from './hub/options.js';

@@ -27,6 +27,12 @@ export class FanoutBuffer<K> {
 	readonly #pending: number[];
 	readonly #routed: number[];
 	readonly #limits: number[];
+	readonly #wakeAt: number[];
+	/**
+	 * Set by `push` when a reader's pending count reached 1 or its `wakeAt`
+	 * (its consumer has something to do); cleared by {@link FanoutBuffer.takeWake}.
+	 */
+	#wake = false;
 	readonly #evicted: (reader: number, message: Message, key: K | undefined) => void;
 	#head = 0;
 	#tail = 0;
@@ -35,12 +41,20 @@ export class FanoutBuffer<K> {
 	/**
 	 * @param limits - Per reader, the most messages that may wait for it. @default capacity
 	 * @param evicted - Told of each message dropped from a reader's view.
+	 * @param wakeAt - Per reader, the pending count at which `push` asks for a wake-up (see {@link FanoutBuffer.takeWake}). @default 1
 	 */
-	constructor(capacity: number, readers: number, evicted: (reader: number, message: Message, key: K | undefined) => void = () => {}, limits?: readonly number[]) {
+	constructor(
+		capacity: number,
+		readers: number,
+		evicted: (reader: number, message: Message, key: K | undefined) => void = () => {},
+		limits?: readonly number[],
+		wakeAt?: readonly number[],
+	) {
 		this.capacity = capacity;
 		this.readers = readers;
 		this.#evicted = evicted;
 		this.#limits = Array.from({ length: readers }, (_, r) => limits?.[r] ?? capacity);
+		this.#wakeAt = Array.from({ length: readers }, (_, r) => wakeAt?.[r] ?? 1);
 		this.words = Math.max(1, Math.ceil(readers / 32));
 		this.#slots = new Array<Message | undefined>(capacity).fill(undefined);
 		this.#keys = new Array<K | undefined>(capacity).fill(undefined);
@@ -57,6 +71,18 @@ export class FanoutBuffer<K> {
 
 	get isFull(): boolean {
 		return this.#tail - this.#head === this.capacity;
+	}
+
+	/**
+	 * True (once) if a `push` since the last call brought a reader's pending
+	 * count to 1 or to its `wakeAt`: its consumer should look. Pushes that
+	 * change nothing a consumer waits for return false, so a producer can skip
+	 * waking the consumers for them.
+	 */
+	takeWake(): boolean {
+		const wake = this.#wake;
+		this.#wake = false;
+		return wake;
 	}
 
 	/** Messages routed to `reader` that it has not taken yet. */
@@ -92,8 +118,11 @@ export class FanoutBuffer<K> {
 				const low = bits & -bits;
 				const reader = w * 32 + 31 - Math.clz32(low);
 				const pending = this.#pending[reader]!++;
-				if (pending === 0) this.#cursor[reader] = seq;
-				else if (pending === this.#limits[reader]) over = reader;
+				if (pending === 0) {
+					this.#cursor[reader] = seq;
+					this.#wake = true;
+				} else if (pending + 1 === this.#wakeAt[reader]) this.#wake = true;
+				if (pending === this.#limits[reader]) over = reader;
 				this.#routed[reader]!++;
 				bits ^= low;
 			}
@@ -106,23 +135,45 @@ export class FanoutBuffer<K> {
 	/** Drops the oldest messages of every reader in `route` that is now over its limit, down to 7/8 of it. */
 	#overLimit(route: Uint32Array): void {
 		for (let reader = 0; reader < this.readers; reader++) {
-			const limit = this.#limits[reader]!;
-			const pending = this.#pending[reader]!;
-			if ((route[reader >> 5]! & (1 << (reader & 31))) === 0 || pending <= limit) continue;
-			const keep = Math.max(1, limit - (limit >> 3));
-			const bit = 1 << (reader & 31);
-			const offset = reader >> 5;
-			let seq = this.#cursor[reader]!;
-			for (let drop = pending - keep; drop > 0; seq++) {
-				const slot = seq % this.capacity;
-				if ((this.#routes[slot * this.words + offset]! & bit) === 0) continue;
-				this.#evicted(reader, this.#slots[slot]!, this.#keys[slot]);
-				drop--;
-			}
-			this.#pending[reader] = keep;
-			this.#cursor[reader] = this.#nextRouted(reader, seq);
+			if ((route[reader >> 5]! & (1 << (reader & 31))) === 0 || this.#pending[reader]! <= this.#limits[reader]!) continue;
+			this.#trim(reader);
 		}
 		this.#advanceHead();
+	}
+
+	/** Drops `reader`'s oldest messages down to 7/8 of its limit. */
+	#trim(reader: number): void {
+		const limit = this.#limits[reader]!;
+		const pending = this.#pending[reader]!;
+		const keep = Math.max(1, limit - (limit >> 3));
+		const bit = 1 << (reader & 31);
+		const offset = reader >> 5;
+		let seq = this.#cursor[reader]!;
+		for (let drop = pending - keep; drop > 0; seq++) {
+			const slot = seq % this.capacity;
+			if ((this.#routes[slot * this.words + offset]! & bit) === 0) continue;
+			this.#evicted(reader, this.#slots[slot]!, this.#keys[slot]);
+			drop--;
+		}
+		this.#pending[reader] = keep;
+		this.#cursor[reader] = this.#nextRouted(reader, seq);
+	}
+
+	/** The most messages that may wait for `reader`. */
+	limit(reader: number): number {
+		return this.#limits[reader]!;
+	}
+
+	/**
+	 * Changes `reader`'s limit; when it now has more pending than the new
+	 * limit, its oldest are dropped (reported to `evicted`) down to 7/8 of it.
+	 */
+	setLimit(reader: number, limit: number): void {
+		this.#limits[reader] = limit;
+		if (this.#pending[reader]! > limit) {
+			this.#trim(reader);
+			this.#advanceHead();
+		}
 	}
 
 	/**
@@ -240,6 +291,10 @@ export interface ReaderView<K> {
 	take(max: number, into: Message[], keys: (K | undefined)[] | undefined): number;
 	readonly hasKeys: boolean;
 	clear(dropped: (message: Message, key: K | undefined) => void): void;
+	/** Changes the most messages that may wait for this reader (see {@link FanoutBuffer.setLimit}). */
+	setLimit(limit: number): void;
+	/** The reader's limit now. */
+	limit(): number;
 }
 
 /** Returns `reader`'s view of `buffer`. */
@@ -252,5 +307,7 @@ export function readerView<K>(buffer: FanoutBuffer<K>, reader: number): ReaderVi
 			return buffer.hasKeys;
 		},
 		clear: (dropped) => buffer.clearReader(reader, dropped),
+		setLimit: (limit) => buffer.setLimit(reader, limit),
+		limit: () => buffer.limit(reader),
 	};
 }

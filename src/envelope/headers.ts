@@ -2,7 +2,7 @@ import { MessageValidationError } from '../errors.js';
 import { nowNanos } from '../message/clock.js';
 import { nextId } from '../message/id.js';
 import { toPayload, type Message } from '../message/message.js';
-import { EMPTY_METADATA, newMetadata } from '../message/metadata.js';
+import { EMPTY_METADATA, freezeMetadata, newMetadata } from '../message/metadata.js';
 
 /**
  * The header names of the envelope ↔ headers mapping that every broker
@@ -249,7 +249,7 @@ export function fromEnvelopeHeaders(headers: Iterable<EnvelopeHeader>, payload: 
 			timestamp: defaults.timestamp ?? nowNanos(),
 			source: defaults.source,
 			messageType: defaults.messageType,
-			metadata: metadata ?? EMPTY_METADATA,
+			metadata: metadata === undefined ? EMPTY_METADATA : freezeMetadata(metadata),
 			payload: toPayload(payload ?? undefined),
 			routeTo: [],
 		};
@@ -301,7 +301,7 @@ export function fromEnvelopeHeaders(headers: Iterable<EnvelopeHeader>, payload: 
 		timestamp: timestamp ?? defaults.timestamp ?? nowNanos(),
 		source,
 		messageType,
-		metadata: metadata ?? EMPTY_METADATA,
+		metadata: metadata === undefined ? EMPTY_METADATA : freezeMetadata(metadata),
 		payload: toPayload(payload ?? undefined),
 		routeTo,
 	};

@@ -157,10 +157,24 @@ export class HubBuilder {
 				circuitBreaker: checkCircuit(`${field}.circuitBreaker`, options.circuitBreaker),
 				maxPending: undefined,
 				maxInFlight: checkInteger(`${field}.maxInFlight`, options.maxInFlight ?? 1, 1, 1024),
+				stall: undefined,
 			};
 			if (options.maxPending !== undefined) {
 				if (deadLetter) throw new ConfigError(`${field}.maxPending`, 'does not apply to a dead-letter output (its queue is bounded by the capacity)');
 				lane = { ...lane, maxPending: checkInteger(`${field}.maxPending`, options.maxPending, lane.batchSize, capacity) };
+			}
+			if (options.stall !== undefined && options.stall !== false && (options.stall === null || typeof options.stall !== 'object')) {
+				throw new ConfigError(`${field}.stall`, 'must be an object or false');
+			}
+			if (deadLetter) {
+				if (options.stall !== undefined && options.stall !== false) {
+					throw new ConfigError(`${field}.stall`, 'does not apply to a dead-letter output (its queue is separate from the buffer)');
+				}
+			} else if (options.stall !== false) {
+				const bound = lane.maxPending ?? capacity;
+				const stall = options.stall ?? {};
+				const maxPending = checkInteger(`${field}.stall.maxPending`, stall.maxPending ?? Math.min(bound, Math.max(lane.batchSize, Math.floor(capacity / 16))), lane.batchSize, bound);
+				lane = { ...lane, stall: { afterMs: checkNumber(`${field}.stall.afterMs`, stall.afterMs ?? 2000, 1, 2 ** 31 - 1), maxPending } };
 			}
 			if (lane.deadLetter !== undefined) {
 				if (deadLetter) throw new ConfigError(`${field}.deadLetter`, 'a dead-letter output cannot have a dead-letter output');

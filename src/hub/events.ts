@@ -90,6 +90,23 @@ export interface CircuitEvent {
 }
 
 /**
+ * Payload of the hub's `stall` event: an output became stalled (no send
+ * succeeded for `stall.afterMs` while one was owed; its share of the buffer is
+ * now bounded) or recovered (a send succeeded).
+ *
+ * @example
+ * ```ts
+ * hub.on('stall', ({ output, stalled, sinceMs }) => log.warn({ output, stalled, sinceMs }, stalled ? 'output stalled' : 'output recovered'));
+ * ```
+ */
+export interface StallEvent {
+	readonly output: string;
+	readonly stalled: boolean;
+	/** How long it had made no progress (0 when it recovered). */
+	readonly sinceMs: number;
+}
+
+/**
  * Where an `error` event came from.
  *
  * @example
@@ -134,6 +151,7 @@ export interface HubEvents {
 	retry: (event: RetryEvent) => void;
 	'dead-letter': (event: DeadLetterEvent) => void;
 	circuit: (event: CircuitEvent) => void;
+	stall: (event: StallEvent) => void;
 	error: (error: Error, context: ErrorContext) => void;
 	start: () => void;
 	stop: (event: StopEvent) => void;

@@ -95,6 +95,7 @@ export class Hub extends EventEmitter<HubEvents> {
 	readonly #intake: Intake;
 	readonly #lanes: readonly OutputLane[];
 	readonly #deadLetterLanes: ReadonlyMap<string, { lane: OutputLane; queue: DeadLetterQueue; parked: OutputLane[] }>;
+	readonly #everyLane: readonly OutputLane[];
 	readonly #inputs: readonly InputRunner[];
 	readonly #sending: Sending;
 	readonly #abort = new AbortController();
@@ -139,6 +140,8 @@ export class Hub extends EventEmitter<HubEvents> {
 				this.#schedulePump();
 			},
 			config.outputs.map((o) => o.options.maxPending ?? config.bufferCapacity),
+			// A lane needs a pump when its first message arrives (to arm its flush timer) or when a batch is due.
+			config.outputs.map((o) => (o.options.flushInterval === 0 ? 1 : o.options.batchSize)),
 		);
 		this.#chain = new MiddlewareChain(config.middleware);
 		const host = this.#laneHost();
@@ -151,8 +154,13 @@ export class Hub extends EventEmitter<HubEvents> {
 				return [output.name, { lane: new OutputLane(output.name, output, options, queue, host, true), queue, parked: [] }];
 			}),
 		);
+		this.#everyLane = [...this.#lanes, ...[...this.#deadLetterLanes.values()].map((d) => d.lane)];
+		const hub = this;
 		this.#intake = new Intake(this.#chain, new Router(names), this.#buffer, config.overflow, {
 			accepted: () => this.#schedulePump(),
+			get urgent() {
+				return hub.#draining;
+			},
 			finished: () => this.#checkDrained(),
 			dropped: (reason, messages, error) => this.#reportDrop(reason, messages, undefined, error),
 		}, Math.max(...config.outputs.map((o) => o.options.batchSize)));
@@ -362,9 +370,9 @@ export class Hub extends EventEmitter<HubEvents> {
 
 	// ---- outputs -------------------------------------------------------------
 
-	*#allLanes(): Iterable<OutputLane> {
-		yield* this.#lanes;
-		for (const d of this.#deadLetterLanes.values()) yield d.lane;
+	/** Every lane, dead-letter lanes last. */
+	#allLanes(): readonly OutputLane[] {
+		return this.#everyLane;
 	}
 
 	#schedulePump(): void {
@@ -419,6 +427,16 @@ export class Hub extends EventEmitter<HubEvents> {
 				if (this.listenerCount('retry') > 0) this.#emit('retry', { output: lane.name, attempt, delayMs, error, messages: batch });
 			},
 			dropped: (lane, reason, batch, error) => this.#reportDrop(reason, batch, lane.name, error),
+			stalled: (lane, stalled, sinceMs) => {
+				if (stalled) {
+					this.#logger.warn(
+						{ output: lane.name, sinceMs: Math.round(sinceMs), maxPending: lane.options.stall!.maxPending },
+						'polku output stalled: no send succeeded; its share of the buffer is bounded until one does',
+					);
+				} else this.#logger.info({ output: lane.name }, 'polku output recovered from its stall');
+				this.#emit('stall', { output: lane.name, stalled, sinceMs });
+				this.#intake.spaceFreed();
+			},
 			circuit: (lane, state, previous) => {
 				this.#logger.warn({ output: lane.name, state, previous }, 'polku output circuit changed');
 				this.#emit('circuit', { output: lane.name, state, previous });

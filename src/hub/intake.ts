@@ -18,6 +18,8 @@ const sameCause = (a: Error | undefined, b: Error | undefined): boolean =>
 export interface IntakeHost {
 	/** Messages were accepted into the buffer: wake the output lanes. */
 	accepted(): void;
+	/** True while the lanes must see every message at once (the hub is draining). */
+	readonly urgent: boolean;
 	/** A call's admission finished (every message decided). */
 	finished(): void;
 	/** Messages were dropped before the buffer. */
@@ -200,7 +202,8 @@ export class Intake {
 		buffer.push(result, route, undefined);
 		this.accepted++;
 		this.received++;
-		this.#host.accepted();
+		// Wake the lanes only when this message gives one of them something to do (a first message, a full batch).
+		if (buffer.takeWake() || this.#host.urgent) this.#host.accepted();
 		return Promise.resolve({ status: 'accepted', id: original.id });
 	}
 

@@ -50,6 +50,8 @@ export interface OutputManifest {
 	readonly maxPending?: number;
 	/** See `OutputOptions.maxInFlight`. */
 	readonly maxInFlight: number;
+	/** See `OutputOptions.stall` (`false`: off, or a dead-letter output). */
+	readonly stall: { readonly afterMs: number; readonly maxPending: number } | false;
 	readonly circuitBreaker?: { readonly failureThreshold: number; readonly successThreshold: number; readonly openMs: number; readonly whenOpen: 'wait' | 'dead-letter' };
 }
 
@@ -88,6 +90,7 @@ export function buildManifest(
 				...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
 				...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
 				maxInFlight: options.maxInFlight,
+				stall: options.stall === undefined ? false : { afterMs: options.stall.afterMs, maxPending: options.stall.maxPending },
 				...(cb === undefined
 					? {}
 					: {

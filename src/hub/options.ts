@@ -35,7 +35,15 @@ export interface RetryOptions {
 	readonly maxDelayMs?: number;
 	/** 0 = exact delays; 1 = anywhere from 0 to the delay ("full jitter"). @default 0.2 */
 	readonly jitter?: number;
-	/** Whether an error is worth retrying; `false` goes straight to the dead letter / drop. @default () => true */
+	/**
+	 * Whether an error is worth retrying; `false` goes straight to the dead
+	 * letter / drop. By default every error is, except one carrying
+	 * `retryable: false` (a permanent failure, such as a 4xx from a
+	 * collector; polku's adapters mark theirs). An error with a numeric
+	 * `retryAfterMs` (an HTTP `Retry-After`) delays the next try at least that
+	 * long (at most 5 minutes).
+	 * @default (error) => error.retryable !== false
+	 */
 	readonly retryable?: (error: Error) => boolean;
 }
 
@@ -91,6 +99,30 @@ export interface OutputOptions {
 	 * ```
 	 */
 	readonly maxInFlight?: number;
+	/**
+	 * Stall detection. An output is *stalled* when none of its sends has
+	 * succeeded for `afterMs` while it owed one (a batch in flight, retrying,
+	 * or a full batch held back by its open circuit). While stalled, it may
+	 * hold at most `maxPending` messages of the shared buffer: its oldest are
+	 * dropped from its view (reason `overflow`, naming it), under every
+	 * overflow policy, so a hanging output neither blocks the senders nor
+	 * keeps a full buffer of messages alive (which costs the healthy outputs
+	 * most of their throughput in garbage collection). Its first successful
+	 * send ends the stall and lifts the bound. Outputs that keep making
+	 * progress, however slowly, are never stalled: the buffer absorbs their
+	 * slowdowns. Each change is a `stall` event and a log line.
+	 *
+	 * `false` turns it off: a hanging output may then hold the whole buffer
+	 * (under `block`, stopping every sender). Raise `afterMs` above the
+	 * longest a healthy send of this output can take.
+	 * @default { afterMs: 2000, maxPending: max(batchSize, capacity / 16) }
+	 * @example
+	 * ```ts
+	 * hub.output(s3, { batchSize: 10_000, stall: { afterMs: 60_000 } }); // uploads may take a while
+	 * hub.output(audit, { stall: false });                                // never drop for audit: block instead
+	 * ```
+	 */
+	readonly stall?: { readonly afterMs?: number; readonly maxPending?: number } | false;
 }
 
 /**

@@ -26,8 +26,10 @@ export interface OutputStats {
 	readonly deadLettered: number;
 	/** Buffered for this output, plus in flight. */
 	readonly pending: number;
-	/** In the batch being sent or retried. */
+	/** In the batches being sent or retried. */
 	readonly inFlight: number;
+	/** No send has succeeded for `stall.afterMs` while one was owed; its share of the buffer is bounded (see `OutputOptions.stall`). */
+	readonly stalled: boolean;
 	/** Messages dropped at this output, by reason. */
 	readonly dropped: Readonly<Record<DropReason, number>>;
 	/** Batches confirmed. */

@@ -1,6 +1,6 @@
 import { MessageValidationError } from '../errors.js';
 import { copyRoute, describe, toPayload, type Message } from './message.js';
-import { newMetadata } from './metadata.js';
+import { freezeMetadata, newMetadata } from './metadata.js';
 
 /**
  * Returns a copy of `msg` whose metadata has `entries` merged in (an entry
@@ -38,7 +38,7 @@ export function withMetadata(msg: Message, entries: Readonly<Record<string, stri
 		const value = entries[key];
 		if (value !== undefined) metadata[key] = value;
 	}
-	return { ...msg, metadata };
+	return { ...msg, metadata: freezeMetadata(metadata) };
 }
 
 /**

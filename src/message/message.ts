@@ -1,7 +1,7 @@
 import { MessageValidationError } from '../errors.js';
 import { nowNanos } from './clock.js';
 import { nextId } from './id.js';
-import { EMPTY_METADATA, newMetadata } from './metadata.js';
+import { EMPTY_METADATA, freezeMetadata, newMetadata } from './metadata.js';
 
 /**
  * String-to-string message metadata (headers, context). Objects polku creates
@@ -114,7 +114,7 @@ export function copyMetadata(source: unknown, field = 'metadata'): Metadata {
 		}
 		out[key] = value;
 	}
-	return out;
+	return freezeMetadata(out);
 }
 
 /** Copies and freezes a route list, checking every entry. */

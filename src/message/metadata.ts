@@ -10,9 +10,20 @@ import type { Metadata } from './message.js';
 const MetadataRecord = function MetadataRecord(): void {} as unknown as new () => Record<string, string>;
 MetadataRecord.prototype = Object.freeze(Object.create(null) as object);
 
-/** A new, empty, mutable metadata object (fill it, then treat it as immutable). */
+/** A new, empty, mutable metadata object: fill it, then pass it to {@link freezeMetadata}. */
 export function newMetadata(): Record<string, string> {
 	return new MetadataRecord();
+}
+
+/**
+ * Freezes a filled metadata object. Besides making the immutability real,
+ * this is what keeps the idiom users write cheap: in Node 20, spreading a
+ * metadata object (`{ ...msg.metadata, k: 'v' }`) takes V8's slow generic
+ * path (~1.5 µs) unless the object is frozen (~40 ns); freezing costs ~40 ns
+ * once, at creation.
+ */
+export function freezeMetadata(metadata: Record<string, string>): Metadata {
+	return Object.freeze(metadata);
 }
 
 /** The shared empty metadata. */

@@ -4,7 +4,7 @@ import { entry } from './internal/metadata.js';
 import { checkFunction, middlewareName, optionsObject } from './internal/options.js';
 import { isPromiseLike } from './internal/promise.js';
 import { reject, type Middleware, type MiddlewareResult } from './middleware.js';
-import { newMetadata } from '../message/metadata.js';
+import { freezeMetadata, newMetadata } from '../message/metadata.js';
 
 /**
  * The metadata key {@link auth} writes the principal to, unless
@@ -122,5 +122,5 @@ function edited(metadata: Metadata, credentialKey: string | undefined, principal
 		if (k !== credentialKey && k !== principalKey) out[k] = metadata[k]!;
 	}
 	if (principal !== undefined) out[principalKey] = principal;
-	return out;
+	return freezeMetadata(out);
 }

@@ -1,7 +1,7 @@
 import { RingBuffer } from '../buffer/ring-buffer.js';
 import type { Delivery } from '../hub/delivery.js';
 import type { Message } from '../message/message.js';
-import { newMetadata } from '../message/metadata.js';
+import { freezeMetadata, newMetadata } from '../message/metadata.js';
 import type { LaneSource } from './lane.js';
 
 /**
@@ -33,7 +33,7 @@ export function deadLetterMessage(message: Message, output: string, error: Error
 	metadata[DEAD_LETTER_KEYS.error] = error.message || error.name;
 	metadata[DEAD_LETTER_KEYS.output] = output;
 	metadata[DEAD_LETTER_KEYS.attempts] = String(attempts);
-	return { ...message, metadata };
+	return { ...message, metadata: freezeMetadata(metadata) };
 }
 
 /**

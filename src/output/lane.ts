@@ -15,6 +15,10 @@ export interface LaneSource {
 	readonly hasKeys: boolean;
 	/** Removes everything left, calling `dropped` for each message. */
 	clear(dropped: (message: Message, key: Delivery | undefined) => void): void;
+	/** Changes the most messages that may wait here (the hub buffer's per-output limit); absent for a dead-letter queue. */
+	setLimit?(limit: number): void;
+	/** The limit now. */
+	limit?(): number;
 }
 
 /** What a lane needs from the hub. */
@@ -32,6 +36,14 @@ export interface LaneHost {
 	deadLetter(lane: OutputLane, batch: readonly Message[], error: Error, attempts: number): boolean;
 	/** The lane's circuit breaker changed state. */
 	circuit(lane: OutputLane, to: CircuitState, from: CircuitState): void;
+	/** The lane became stalled (no successful send for `stall.afterMs` while it had work) or recovered. */
+	stalled(lane: OutputLane, stalled: boolean, sinceMs: number): void;
+}
+
+/** Resolved stall detection of one output. */
+export interface LaneStall {
+	readonly afterMs: number;
+	readonly maxPending: number;
 }
 
 /**
@@ -64,6 +76,8 @@ export interface LaneOptions {
 	readonly maxPending: number | undefined;
 	/** Most batches in flight (sending or waiting to retry) at once. */
 	readonly maxInFlight: number;
+	/** Stall detection, or `undefined` (off; dead-letter outputs). */
+	readonly stall: LaneStall | undefined;
 	readonly circuitBreaker: OutputCircuitOptions | undefined;
 }
 
@@ -137,6 +151,12 @@ export class OutputLane {
 	#flushDue = false;
 	readonly #breaker: CircuitBreaker | undefined;
 	readonly #takesSignal: boolean;
+	/** When the lane last made progress: a successful send, or having nothing to do. */
+	#progressAt = performance.now();
+	#stalled = false;
+	#stallTimer: NodeJS.Timeout | undefined;
+	/** The buffer limit to restore when a stall ends. */
+	#limit: number | undefined;
 
 	constructor(name: string, output: Output, options: LaneOptions, source: LaneSource, host: LaneHost, isDeadLetter: boolean) {
 		this.name = name;
@@ -174,6 +194,11 @@ export class OutputLane {
 		return state;
 	}
 
+	/** True while the output is stalled (see `OutputOptions.stall`). */
+	get stalled(): boolean {
+		return this.#stalled;
+	}
+
 	/** Messages routed here and not yet delivered, dropped or dead-lettered. */
 	get pending(): number {
 		return this.#source.pending() + this.#inFlight;
@@ -195,6 +220,7 @@ export class OutputLane {
 			deadLettered: this.deadLettered,
 			pending: this.pending,
 			inFlight: this.inFlight,
+			stalled: this.#stalled,
 			dropped: { ...this.dropped },
 			batches: this.batches,
 			failedSends: this.failedSends,
@@ -209,7 +235,10 @@ export class OutputLane {
 			const pending = this.#source.pending();
 			if (pending === 0) {
 				this.#flushDue = false;
-				if (this.#flights.size === 0) this.#host.idle(this);
+				if (this.#flights.size === 0) {
+					this.#progressAt = performance.now(); // nothing owed: the stall clock starts again with the next batch
+					this.#host.idle(this);
+				}
 				return;
 			}
 			const breaker = this.#breaker;
@@ -245,8 +274,47 @@ export class OutputLane {
 		const flight = new Flight(batch, keys !== undefined && keys.length > 0 ? keys : undefined);
 		this.#flights.add(flight);
 		this.#inFlight += batch.length;
+		this.#watch();
 		this.#host.spaceFreed(this);
 		this.#send(flight);
+	}
+
+	/** Arms the stall watchdog (one timer per lane, re-armed as needed). */
+	#watch(): void {
+		const stall = this.options.stall;
+		if (stall === undefined || this.#stallTimer !== undefined || this.#stalled || this.#closed) return;
+		const wait = Math.max(1, stall.afterMs - (performance.now() - this.#progressAt));
+		this.#stallTimer = setTimeout(this.#onStallTimer, wait);
+		this.#stallTimer.unref();
+	}
+
+	#onStallTimer = (): void => {
+		this.#stallTimer = undefined;
+		const stall = this.options.stall!;
+		if (this.#closed || this.#stalled) return;
+		// Work is owed: a batch in flight (sending, retrying, parked), or a full batch kept back by an open circuit.
+		const owed = this.#flights.size > 0 || this.#source.pending() >= this.options.batchSize;
+		if (!owed) return;
+		const since = performance.now() - this.#progressAt;
+		if (since < stall.afterMs) {
+			this.#watch();
+			return;
+		}
+		this.#stalled = true;
+		if (this.#source.setLimit !== undefined) {
+			this.#limit = this.#source.limit!();
+			this.#source.setLimit(Math.min(this.#limit, stall.maxPending));
+		}
+		this.#host.stalled(this, true, since);
+	};
+
+	/** A send succeeded: the lane is making progress (and no longer stalled). */
+	#progressed(): void {
+		this.#progressAt = performance.now();
+		if (!this.#stalled) return;
+		this.#stalled = false;
+		if (this.#limit !== undefined) this.#source.setLimit?.(this.#limit);
+		this.#host.stalled(this, false, 0);
 	}
 
 	#send(flight: Flight): void {
@@ -303,6 +371,7 @@ export class OutputLane {
 	#sent(flight: Flight, id: number, started: number): void {
 		if (!this.#settle(flight, id)) return;
 		this.#breaker?.success();
+		this.#progressed();
 		const ms = performance.now() - started;
 		const d = this.durations;
 		d.count++;
@@ -325,15 +394,17 @@ export class OutputLane {
 		this.failedSends++;
 		const { retry } = this.options;
 		let retryable = flight.attempt < retry.attempts;
-		if (retryable && retry.retryable !== undefined) {
-			try {
-				retryable = retry.retryable(error);
-			} catch {
-				retryable = false;
-			}
+		if (retryable) {
+			if (retry.retryable !== undefined) {
+				try {
+					retryable = retry.retryable(error);
+				} catch {
+					retryable = false;
+				}
+			} else retryable = (error as { retryable?: unknown }).retryable !== false;
 		}
 		if (retryable) {
-			const delay = backoffDelay(flight.attempt, retry);
+			const delay = retryDelay(flight.attempt, retry, error);
 			this.retries++;
 			flight.state = 'retrying';
 			flight.retryTimer = setTimeout(() => this.#send(flight), delay);
@@ -390,6 +461,8 @@ export class OutputLane {
 	abandon(reason: DropReason, error?: Error): void {
 		clearTimeout(this.#flushTimer);
 		this.#flushTimer = undefined;
+		clearTimeout(this.#stallTimer);
+		this.#stallTimer = undefined;
 		for (const flight of [...this.#flights]) {
 			flight.abort?.abort(error ?? new PolkuError('ERR_POLKU_ABANDONED', `output "${this.name}": send abandoned (${reason})`));
 			this.#settle(flight, flight.sendId);
@@ -408,4 +481,18 @@ export class OutputLane {
 		}
 		this.#closed = true;
 	}
+}
+
+/** The most a `retryAfterMs` on an error may delay the next try. */
+const MAX_RETRY_AFTER_MS = 300_000;
+
+/**
+ * The wait before the next try: the backoff, or longer when the error asks for
+ * it (`retryAfterMs`, e.g. from an HTTP `Retry-After`), up to 5 minutes.
+ */
+function retryDelay(attempt: number, retry: ResolvedRetry, error: Error): number {
+	const backoff = backoffDelay(attempt, retry);
+	const after = (error as { retryAfterMs?: unknown }).retryAfterMs;
+	if (typeof after !== 'number' || !(after > backoff)) return backoff;
+	return Math.min(after, MAX_RETRY_AFTER_MS);
 }

@@ -46,7 +46,7 @@ export const memoryInputHarness: InputHarness = {
 
 /** The broker-style reference: MemoryQueue with short redelivery delays. */
 export const QUEUE_PREFETCH = 50;
-export const QUEUE_REDELIVERY_MS = 300;
+export const QUEUE_REDELIVERY_MS = 1_000;
 
 export function queueHarness(createInput: (queue: MemoryQueue, name: string | undefined) => import('../../src/index.js').Input = defaultQueueInput): InputHarness {
 	return {

@@ -126,6 +126,7 @@ describe('Hub.manifest', () => {
 					deadLetterOutput: 'dlq',
 					timeoutMs: 100,
 					maxInFlight: 1,
+					stall: { afterMs: 2000, maxPending: 50 },
 					circuitBreaker: { failureThreshold: 5, successThreshold: 1, openMs: 5, whenOpen: 'wait' },
 				},
 				{
@@ -136,6 +137,7 @@ describe('Hub.manifest', () => {
 					flushInterval: 0,
 					retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 10_000, jitter: 0.2 },
 					maxInFlight: 1,
+					stall: false,
 				},
 			],
 		});

@@ -19,6 +19,8 @@ interface OutputSpec {
 	/** maxPending as a fraction of the capacity (0 = none). */
 	lag: number;
 	maxInFlight: number;
+	/** stall.afterMs, or 0 for stall: false. */
+	stallAfterMs: number;
 }
 
 interface Op {
@@ -44,6 +46,7 @@ const outputSpec: fc.Arbitrary<OutputSpec> = fc.record({
 	deadLetter: fc.boolean(),
 	lag: fc.constantFrom(0, 0, 0.3, 0.6),
 	maxInFlight: fc.constantFrom(1, 1, 2, 4),
+	stallAfterMs: fc.constantFrom(0, 5, 40, 2000),
 });
 
 const scenario = fc.record({
@@ -110,6 +113,7 @@ describe('Hub conservation (property)', () => {
 							...(spec.lag > 0 ? { maxPending: Math.max(batchSize, Math.floor(capacity * spec.lag)) } : {}),
 							flushInterval: spec.flushInterval,
 							maxInFlight: spec.maxInFlight,
+							stall: spec.stallAfterMs === 0 ? false : { afterMs: spec.stallAfterMs },
 							retry: { attempts: spec.attempts, baseDelayMs: 2, maxDelayMs: 10 },
 							...(spec.deadLetter ? { deadLetter: 'dlq' } : {}),
 						});

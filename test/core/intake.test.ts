@@ -15,6 +15,7 @@ function rig(capacity: number, slice: number) {
 	const reports: { reason: DropReason; ids: string[] }[] = [];
 	const intake = new Intake(new MiddlewareChain([]), new Router(['out']), buffer, 'block', {
 		accepted: () => {},
+		urgent: false,
 		finished: () => {},
 		dropped: (reason, messages) => void reports.push({ reason, ids: messages.map((m) => m.id) }),
 	}, slice);

@@ -117,3 +117,38 @@ describe('per-output circuitBreaker', () => {
 		assert.throws(() => Hub.builder().output(new MemoryOutput('o'), { timeoutMs: 0 }).build(), { field: 'output "o".timeoutMs' });
 	});
 });
+
+describe('RetryOptions defaults', () => {
+	it('do not retry an error marked retryable: false (a permanent failure), and retry others', async () => {
+		const permanent = Object.assign(new Error('400 bad request'), { retryable: false });
+		const out = new MemoryOutput('out').failNext(1, permanent);
+		const hub = Hub.builder().flushInterval(0).output(out, { retry: { attempts: 5, baseDelayMs: 1 } }).build();
+		await hub.start();
+		await assert.rejects(hub.deliver({ source: 's', messageType: 't' }), { reason: 'output-failed' });
+		assert.equal(out.failures, 1, 'not retried');
+		out.failNext(1, new Error('503'));
+		assert.equal((await hub.deliver({ source: 's', messageType: 't' })).status, 'delivered', 'a plain error is retried');
+		await hub.stop();
+	});
+
+	it("wait at least an error's retryAfterMs before the next try", async () => {
+		const clock = fakeClock();
+		try {
+			const busy = Object.assign(new Error('429 slow down'), { retryAfterMs: 5_000 });
+			const out = new MemoryOutput('out').failNext(1, busy);
+			const hub = Hub.builder().flushInterval(0).output(out, { retry: { attempts: 3, baseDelayMs: 10, jitter: 0 } }).build();
+			const retries: number[] = [];
+			hub.on('retry', (e) => retries.push(e.delayMs));
+			await hub.start();
+			const delivered = hub.deliver({ source: 's', messageType: 't' });
+			await clock.tickAsync(4_999);
+			assert.equal(out.messages.length, 0);
+			await clock.tickAsync(2);
+			assert.equal((await delivered).status, 'delivered');
+			assert.deepEqual(retries, [5_000]);
+			await hub.stop();
+		} finally {
+			clock.uninstall();
+		}
+	});
+});

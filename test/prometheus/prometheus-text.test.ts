@@ -91,6 +91,7 @@ describe('prometheusText', () => {
 				'output_retries_total',
 				'output_batches_total',
 				'output_circuit_state',
+				'output_stalled',
 				'output_send_duration_seconds',
 				'buffer_size_messages',
 				'buffer_capacity_messages',

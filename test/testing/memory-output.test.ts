@@ -81,3 +81,53 @@ describe('MemoryOutput', () => {
 		assert.equal(out.closed, true);
 	});
 });
+
+describe('MemoryOutput signal and unreachable mode', () => {
+	it('a send whose signal is already aborted rejects and records nothing', async () => {
+		const out = new MemoryOutput();
+		const controller = new AbortController();
+		controller.abort(new Error('stop'));
+		await assert.rejects(out.send(batch, controller.signal), (e: unknown) => e instanceof PolkuError && e.code === 'ERR_POLKU_ABORTED');
+		assert.equal(out.messages.length, 0);
+		assert.equal(out.failures, 1);
+	});
+
+	it('an abort rejects a send waiting for its latency or hanging', async () => {
+		const out = new MemoryOutput().latency(10_000);
+		const a = new AbortController();
+		const slow = out.send(batch, a.signal);
+		a.abort();
+		await assert.rejects(slow, /send aborted/);
+		out.latency(0).hang();
+		const b = new AbortController();
+		const hung = out.send(batch, b.signal);
+		await new Promise((r) => setImmediate(r));
+		assert.equal(out.hanging, 1);
+		b.abort();
+		await assert.rejects(hung, /send aborted/);
+		assert.equal(out.hanging, 0);
+		out.release();
+		assert.equal(out.messages.length, 0);
+	});
+
+	it('unreachable(ms) fails sends after ms and makes health() false until reachable()', async () => {
+		const clock = fakeClock();
+		try {
+			const out = new MemoryOutput('db').unreachable(500);
+			assert.equal(out.health(), false);
+			const result: { error?: unknown } = {};
+			out.send(batch).catch((e: unknown) => (result.error = e));
+			await clock.tickAsync(499);
+			assert.ok(!('error' in result));
+			await clock.tickAsync(1);
+			const error = result.error;
+			assert.ok(error instanceof PolkuError && error.code === 'ERR_POLKU_UNREACHABLE' && /db: destination unreachable/.test(error.message));
+			out.reachable();
+			assert.equal(out.health(), true);
+			await out.send(batch);
+			assert.equal(out.messages.length, 1);
+		} finally {
+			clock.uninstall();
+		}
+	});
+});

@@ -94,6 +94,7 @@ export const SCALAR_DEFINITIONS: readonly ScalarDefinition[] = Object.freeze([
 		},
 		'max',
 	),
+	scalar('output_stalled', 'gauge', 'Whether an output is stalled (no send succeeded for stall.afterMs): 1 or 0.', ['output'], perOutput((o) => (o.stalled ? 1 : 0)), 'max'),
 	scalar('buffer_size_messages', 'gauge', 'Messages in the buffer now.', [], (s, f) => f(s.buffer.size)),
 	scalar('buffer_capacity_messages', 'gauge', 'Messages the buffer holds.', [], (s, f) => f(s.buffer.capacity)),
 	scalar(

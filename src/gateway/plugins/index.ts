@@ -1,13 +1,15 @@
 import type { Env } from '../env.js';
 import { mqttPlugin } from './mqtt.js';
+import { otlpPlugin } from './otlp.js';
 import type { GatewayPlan, GatewayPlugin } from './plugin.js';
+import { s3Plugin } from './s3.js';
 import { websocketPlugin } from './websocket.js';
 
 /**
  * The adapters `polku-gateway` can configure from the environment, in the
  * order they are applied. Each lives in its own file next to this one.
  */
-export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([mqttPlugin, websocketPlugin]);
+export const PLUGINS: readonly GatewayPlugin[] = Object.freeze([s3Plugin, otlpPlugin, mqttPlugin, websocketPlugin]);
 
 /** The plans of every configured plugin (throws the first `ConfigError`). */
 export function planPlugins(env: Env): GatewayPlan[] {

@@ -1,5 +1,5 @@
 import type { Message, Metadata } from '../../message/message.js';
-import { newMetadata } from '../../message/metadata.js';
+import { freezeMetadata, newMetadata } from '../../message/metadata.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -20,6 +20,10 @@ export function entry(metadata: Metadata, key: string): string | undefined {
  * given); keys such as `__proto__` stay plain data.
  */
 export function editedMetadata(metadata: Metadata, remove: string | undefined, key: string | undefined, value: string): Metadata {
+	return freezeMetadata(copied(metadata, remove, key, value));
+}
+
+function copied(metadata: Metadata, remove: string | undefined, key: string | undefined, value: string): Record<string, string> {
 	const out = newMetadata();
 	const keys = Object.keys(metadata);
 	for (let i = 0; i < keys.length; i++) {
@@ -47,8 +51,8 @@ export function withMerged(msg: Message, extra: Metadata, overwrite: boolean): M
 		const value = extra[k]!;
 		const current = entry(msg.metadata, k);
 		if (current === value || (current !== undefined && !overwrite)) continue;
-		out ??= editedMetadata(msg.metadata, undefined, undefined, '') as Record<string, string>;
+		out ??= copied(msg.metadata, undefined, undefined, '');
 		out[k] = value;
 	}
-	return out === undefined ? msg : { ...msg, metadata: out };
+	return out === undefined ? msg : { ...msg, metadata: freezeMetadata(out) };
 }

@@ -108,12 +108,15 @@ export function match(sent: readonly Message[], received: readonly Message[], by
 
 /** Fails unless every sent message was received, nothing else was, and (unless allowed) nothing twice. */
 export function assertComplete(m: Matched, sent: readonly Message[], options: { readonly duplicates: boolean; readonly what: string }): void {
+	const problems: string[] = [];
 	const missing = m.first.flatMap((x, i) => (x === undefined ? [i] : []));
-	if (missing.length > 0) {
-		fail(`${options.what}: ${missing.length} of ${sent.length} messages missing (first missing: #${missing.slice(0, 5).join(', #')})`);
+	if (missing.length > 0) problems.push(`${missing.length} of ${sent.length} messages missing (first missing: #${missing.slice(0, 5).join(', #')})`);
+	if (m.unknown.length > 0) {
+		const first = m.unknown[0]!;
+		problems.push(`${m.unknown.length} messages that were never sent (first: id ${JSON.stringify(first.id)}, type ${JSON.stringify(first.messageType)})`);
 	}
-	if (m.unknown.length > 0) fail(`${options.what}: ${m.unknown.length} messages that were never sent (first: id ${JSON.stringify(m.unknown[0]!.id)})`);
-	if (!options.duplicates && m.duplicates > 0) fail(`${options.what}: ${m.duplicates} duplicates, and the transport does not declare duplicates`);
+	if (!options.duplicates && m.duplicates > 0) problems.push(`${m.duplicates} duplicates, and the transport does not declare duplicates`);
+	if (problems.length > 0) fail(`${options.what}: ${problems.join('; ')}`);
 }
 
 /** Fails unless the first copies arrived in the order sent. */

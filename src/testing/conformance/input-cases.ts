@@ -35,7 +35,8 @@ function dropsOtherThan(rig: Rig, allowed: readonly string[]): string[] {
  *   input acks only after `deliver()` succeeded and the source redelivers.
  *   Duplicates are allowed.
  * - `input stop mid-stream: …` (redelivery): the hub's output hangs, the hub
- *   is stopped with a 500 ms deadline, the input's `run()` must return, and a
+ *   is stopped with a 500 ms deadline, the input's `run()` must return (within
+ *   15 s), and a
  *   new input of the fixture in a new hub receives every message the first
  *   hub did not confirm.
  * - `input backpressure: …` (backpressure): with a buffer of 10, a batch size
@@ -63,9 +64,9 @@ function dropsOtherThan(rig: Rig, allowed: readonly string[]): string[] {
  * describe('MemoryQueueInput conformance', () => {
  *   const cases = inputConformance({
  *     name: 'memory-queue',
- *     features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 50, redeliveryMs: 300 },
+ *     features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 50, redeliveryMs: 1_000 },
  *     async setup() {
- *       const queue = new MemoryQueue({ ackWaitMs: 300 });
+ *       const queue = new MemoryQueue({ ackWaitMs: 1_000 });
  *       return {
  *         createInput: (name) => new MemoryQueueInput({ queue, name, prefetch: 50, nackDelayMs: 50 }),
  *         publish: async (messages) => queue.publishMessages(messages),
@@ -98,9 +99,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 					const rig = await startRig(fixture, cleanup, 'conformance', new MemoryOutput('conformance-out'));
 					const sent = envelopeMessages();
 					await within(fixture.publish(sent), LIMITS.arrivalMs, `${name}: publish()`);
-					await eventually(() => countPresent(sent, rig.out.messages, key) === sent.length, LIMITS.arrivalMs, `${name}: every published message reaches the output`, () =>
-						rigDetail(rig),
-					);
+					await eventually(() => rig.out.messages.length >= sent.length, LIMITS.arrivalMs, `${name}: every published message reaches the output`, () => rigDetail(rig));
 					await sleep(200); // a duplicate right behind would show now
 					const m = match(sent, rig.out.messages, f.envelope);
 					assertComplete(m, sent, { duplicates: false, what: `${name}: round trip` });
@@ -139,7 +138,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 		{
 			name: `${name}: input stop mid-stream: a new input gets every message the stopped hub did not confirm`,
 			...skip(noRedelivery),
-			timeoutMs: fixtureTime + R + 3 * LIMITS.arrivalMs + 3 * stopTime,
+			timeoutMs: fixtureTime + R + 3 * LIMITS.arrivalMs + 3 * stopTime + LIMITS.inputReturnMs,
 			run: () =>
 				withInputFixture(harness, async (fixture, cleanup) => {
 					const outA = new MemoryOutput('conformance-out').hang();
@@ -148,7 +147,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 					await within(fixture.publish(sent), LIMITS.arrivalMs, `${name}: publish()`);
 					await eventually(() => outA.hanging > 0, LIMITS.arrivalMs, `${name}: a delivery reaches the (hanging) output`, () => rigDetail(a));
 					await within(a.hub.stop({ timeoutMs: LIMITS.shortStopMs }), stopTime, `${name}: hub.stop({ timeoutMs: ${LIMITS.shortStopMs} })`);
-					await eventually(() => a.hub.stats().inputs[a.input.name]?.running === false, LIMITS.closeMs, `${name}: the input's run() returns after the hub stopped`);
+					await eventually(() => a.hub.stats().inputs[a.input.name]?.running === false, LIMITS.inputReturnMs, `${name}: the input's run() returns after the hub stopped`);
 					const confirmed = new Set(outA.messages.map(key));
 					const rest = sent.filter((m) => !confirmed.has(key(m)));
 					const b = await startRig(fixture, cleanup, 'conformance-b', new MemoryOutput('conformance-out'));
@@ -238,7 +237,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 		{
 			name: `${name}: input graceful stop: in-flight deliveries finish and are acked, nothing delivered comes again`,
 			...skip(noRedelivery),
-			timeoutMs: fixtureTime + 2 * R + 3 * LIMITS.arrivalMs + LIMITS.longStopMs + 2 * stopTime,
+			timeoutMs: fixtureTime + 2 * R + 3 * LIMITS.arrivalMs + LIMITS.longStopMs + 2 * stopTime + LIMITS.inputReturnMs,
 			run: () =>
 				withInputFixture(harness, async (fixture, cleanup) => {
 					const outA = new MemoryOutput({ name: 'conformance-out', latencyMs: 100 });
@@ -252,7 +251,7 @@ export function inputConformance(harness: InputHarness): ConformanceCase[] {
 						() => rigDetail(a),
 					);
 					await within(a.hub.stop({ timeoutMs: LIMITS.longStopMs }), LIMITS.longStopMs + LIMITS.closeMs, `${name}: hub.stop({ timeoutMs: ${LIMITS.longStopMs} })`);
-					await eventually(() => a.hub.stats().inputs[a.input.name]?.running === false, LIMITS.closeMs, `${name}: the input's run() returns after the hub stopped`);
+					await eventually(() => a.hub.stats().inputs[a.input.name]?.running === false, LIMITS.inputReturnMs, `${name}: the input's run() returns after the hub stopped`);
 					const delivered = new Set(outA.messages.map(key));
 					const b = await startRig(fixture, cleanup, 'conformance-b', new MemoryOutput('conformance-out'));
 					await sleep(1.5 * R + 1000);

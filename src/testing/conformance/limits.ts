@@ -11,6 +11,8 @@ export const LIMITS = Object.freeze({
 	abortMs: 1_000,
 	/** How long after starting a send to an unreachable destination its signal is aborted. */
 	abortAfterMs: 100,
+	/** An input's `run()` must return within this after `hub.stop()` returned. */
+	inputReturnMs: 15_000,
 	/** `close()` must settle within this. */
 	closeMs: 10_000,
 	/** Reading back / receiving what was sent, beyond what the case itself waits for (consumer start, group join). */

@@ -49,6 +49,15 @@ async function unreachableOutput(fixture: OutputFixture, harness: OutputHarness,
 	return output;
 }
 
+/** What reached the destination; a rejection of `received()` fails the case naming what was expected. */
+async function readBack(fixture: OutputFixture, count: number, timeoutMs: number, what: string): Promise<readonly Message[]> {
+	try {
+		return await fixture.received(count, timeoutMs);
+	} catch (error) {
+		fail(`${what}: the destination did not hold the ${count} messages sent within ${timeoutMs} ms (received() rejected: ${error instanceof Error ? error.message : String(error)})`);
+	}
+}
+
 /** Fails unless `received` holds exactly `sent` (envelopes or payloads), in order when the transport promises it. */
 function checkReceived(harness: OutputHarness, sent: readonly Message[], received: readonly Message[], what: string): void {
 	const { envelope, ordering } = harness.features;
@@ -73,8 +82,9 @@ function checkReceived(harness: OutputHarness, sent: readonly Message[], receive
  * - `output envelope: …`: a batch of messages with hard envelopes (metadata
  *   keys such as `__proto__`, `constructor`, `a b`, `polku-id`, unicode; values
  *   with CR/LF, `%`, NUL; ids that are not ULIDs; ns timestamps above 2^53)
- *   reads back with every field exact. With `features.envelope` false, only
- *   the payload bytes are checked.
+ *   reads back with every field exact (`routeTo`, which names the outputs of
+ *   one hub, is not checked). With `features.envelope` false, only the payload
+ *   bytes are checked.
  * - `output payload: …`: empty, binary (non-UTF-8) and UTF-8 payloads, and
  *   one of min(1 MiB, `features.maxPayloadBytes`) bytes, arrive byte for byte.
  * - `output batches: …`: 10 000 messages through a real hub (batches of 500)
@@ -130,7 +140,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 				withFixture(harness, async (fixture) => {
 					const sent = envelopeMessages();
 					await send(fixture.output, sent);
-					const received = await fixture.received(sent.length, LIMITS.arrivalMs);
+					const received = await readBack(fixture, sent.length, LIMITS.arrivalMs, `${name}: envelope`);
 					checkReceived(harness, sent, received, `${name}: envelope`);
 				}),
 		},
@@ -143,7 +153,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 					await send(fixture.output, small);
 					await send(fixture.output, [large]);
 					const sent = [...small, large];
-					const received = await fixture.received(sent.length, LIMITS.arrivalMs);
+					const received = await readBack(fixture, sent.length, LIMITS.arrivalMs, `${name}: payload`);
 					checkReceived(harness, sent, received, `${name}: payload`);
 				}),
 		},
@@ -168,7 +178,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 						const first = outcome.failed[0]!;
 						fail(`${name}: ${outcome.failed.length} of ${BULK} messages failed (first: ${first.reason}${first.error === undefined ? '' : `: ${first.error.message}`}; drops: ${drops.join(', ')})`);
 					}
-					const received = await fixture.received(BULK, 2 * LIMITS.arrivalMs);
+					const received = await readBack(fixture, BULK, 2 * LIMITS.arrivalMs, `${name}: batches`);
 					const m = match(sent, received, f.envelope);
 					assertComplete(m, sent, { duplicates: f.duplicates === true, what: `${name}: batches` });
 					if (f.ordering === 'total') assertOrder(m, `${name}: batches`);
@@ -207,7 +217,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 				withFixture(harness, async (fixture) => {
 					const output = fixture.output;
 					const first = numberedMessages(20, 'close');
-					const second = numberedMessages(5, 'close-last');
+					const second = numberedMessages(25, 'close-last').slice(20); // payloads 20-24: distinct from the first 20 when matched by payload
 					await send(output, first);
 					await send(output, second);
 					if (output.close !== undefined) {
@@ -215,7 +225,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 						await within(output.close(), LIMITS.closeMs, `${name}: close() after close()`);
 					}
 					const sent = [...first, ...second];
-					const received = await fixture.received(sent.length, LIMITS.arrivalMs);
+					const received = await readBack(fixture, sent.length, LIMITS.arrivalMs, `${name}: after close()`);
 					const m = match(sent, received, f.envelope);
 					assertComplete(m, sent, { duplicates: f.duplicates === true, what: `${name}: after close()` });
 				}),
@@ -236,7 +246,7 @@ export function outputConformance(harness: OutputHarness): ConformanceCase[] {
 					// A marker sent afterwards proves the destination works; the aborted message must not be there.
 					const marker = numberedMessages(2, 'after-abort').slice(1);
 					await send(output, marker);
-					const received = await fixture.received(1, LIMITS.arrivalMs);
+					const received = await readBack(fixture, 1, LIMITS.arrivalMs, `${name}: after the aborted send`);
 					const key = (m: Message): string => (f.envelope ? m.id : payloadKey(m.payload));
 					if (received.some((m) => key(m) === key(victim[0]!))) fail(`${name}: the message of the aborted send reached the destination`);
 					if (!received.some((m) => key(m) === key(marker[0]!))) fail(`${name}: the message sent after the aborted one did not arrive`);

@@ -226,7 +226,7 @@ export class QueueEngine {
 				this.#deadLetter(entry, 'terminated', how.error);
 				break;
 			case 'return':
-				this.#giveBack(entry, 0);
+				this.#giveBack(entry, undefined);
 				break;
 		}
 		// Room for the consumer, and maybe a message for another one.
@@ -265,13 +265,19 @@ export class QueueEngine {
 		return this.#closed;
 	}
 
-	/** Back to the queue after a nack, an expiry or a closed consumer: redelivered, or dead-lettered when out of deliveries. */
-	#giveBack(entry: Entry, delayMs: number): void {
+	/**
+	 * Back to the queue after a nack (`delayMs`), an expiry or a closed consumer
+	 * (`undefined`: at once): redelivered, or dead-lettered when out of
+	 * deliveries. A nack always waits for a timer, even with no delay, as a
+	 * broker's redelivery waits for I/O: a consumer that nacks at once in a
+	 * loop cannot starve the event loop with promise callbacks.
+	 */
+	#giveBack(entry: Entry, delayMs: number | undefined): void {
 		if (entry.deliveries >= this.settings.maxDeliveries) {
 			this.#deadLetter(entry, 'max-deliveries', undefined);
 			return;
 		}
-		if (delayMs > 0 && !this.#closed) {
+		if (delayMs !== undefined && !this.#closed) {
 			const readyAt = performance.now() + delayMs;
 			this.#delayed.splice(upperBound(this.#delayed, readyAt, (d) => d.readyAt), 0, { entry, readyAt });
 			this.#armDelayTimer();
