@@ -75,6 +75,7 @@ const mqttClient = mqtt.connect('mqtt://127.0.0.1:1883', {
 	clean: false,
 	properties: { sessionExpiryInterval: 60, receiveMaximum: 100 },
 });
+const mqttInput = new MqttInput({ client: mqttClient, topics: `${run}/+/events`, source: '{-2}', messageType: 'agent.event' });
 const wsInput = new WebSocketInput({ address: '127.0.0.1:0', path: '/agents', ackAfterDelivery: true });
 const grpcInput = new GrpcInput({ address: '127.0.0.1:0', ackAfterDelivery: true });
 const webhook = new WebhookOutput({ url: `http://127.0.0.1:${backendPort}/events`, format: 'json' });
@@ -83,7 +84,7 @@ const archive = new S3Output({ client: s3, bucket, prefix: 'agents/', compressio
 const central = Hub.builder()
 	.bufferCapacity(10_000)
 	.input(wsInput)
-	.input(new MqttInput({ client: mqttClient, topics: `${run}/+/events`, source: '{-2}', messageType: 'agent.event' }))
+	.input(mqttInput)
 	.input(grpcInput)
 	.output(webhook, { batchSize: 100, flushInterval: 20, retry: { attempts: 10, baseDelayMs: 50 } })
 	.output(otlp, { batchSize: 100, flushInterval: 20, retry: { attempts: 5, retryable: otlpRetryable } })
@@ -92,6 +93,7 @@ const central = Hub.builder()
 	.build();
 await central.start();
 const wsPort = (await wsInput.ready).port;
+await mqttInput.ready; // subscribed
 const grpcPort = (await grpcInput.ready).port;
 
 // ---- the agents ---------------------------------------------------------------------------------------
@@ -106,7 +108,6 @@ await wsAgent.stop();
 
 // agent-mqtt: a device publishing at QoS 1.
 const device = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { protocolVersion: 5 });
-await new Promise((r) => setTimeout(r, 200)); // the central's subscription
 for (let i = 0; i < 5; i++) await device.publishAsync(`${run}/agent-mqtt/events`, JSON.stringify({ agent: 'agent-mqtt', seq: i }), { qos: 1 });
 
 // agent-grpc: an edge polku speaking polku.v1 to the central one.

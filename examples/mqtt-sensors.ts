@@ -59,7 +59,7 @@ const received: mqtt.IPublishPacket[] = [];
 reader.on('message', (_topic, _payload, packet) => received.push(packet));
 await reader.subscribeAsync(`${run}/alerts/#`, { qos: 1 });
 const devices = await mqtt.connectAsync(BROKER, { protocolVersion: 5 });
-await new Promise((r) => setTimeout(r, 200)); // the input's subscription
+await sensors.ready; // subscribed: the broker now keeps what is published for this session
 const readings: [string, string][] = [['s1', '21.5'], ['s2', '31.0'], ['s1', '22.0'], ['s3', '35.5'], ['s2', '29.9'], ['s3', '24.1']];
 const publish = ([sensor, value]: [string, string]) =>
 	devices.publishAsync(`${run}/sensors/${sensor}/temperature`, value, { qos: 1, properties: { userProperties: { unit: 'C' } } });

@@ -18,9 +18,8 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: `${topic}/+/temp`, source: '{-2}', messageType: 'sensor.{-1}' });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await until(() => input.stats().inFlight === 0, 'start');
 		const pub = await connect();
-		await new Promise((r) => setTimeout(r, 100)); // the SUBACK
+		await input.ready;
 		await publishAll(pub, `${topic}/dev-7/temp`, ['21.5', '22.0'], 1, { unit: 'C' });
 		await out.waitFor(2);
 		await hub.stop();
@@ -39,9 +38,10 @@ describe('MqttInput', { skip }, () => {
 		const topic = unique('defaults');
 		const client = await connect();
 		const out = new MemoryOutput();
-		const hub = Hub.builder().flushInterval(0).input(new MqttInput({ client, topics: `${topic}/#`, name: 'sensors', topicMetadataKey: false })).output(out).build();
+		let input: MqttInput;
+		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: `${topic}/#`, name: 'sensors', topicMetadataKey: false }))).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), `${topic}/a/b`, ['x']);
 		await out.waitFor(1);
 		await hub.stop();
@@ -54,9 +54,10 @@ describe('MqttInput', { skip }, () => {
 		const topic = unique('envelope');
 		const client = await connect();
 		const out = new MemoryOutput('archive');
-		const hub = Hub.builder().flushInterval(0).input(new MqttInput({ client, topics: topic })).output(out).output(new MemoryOutput('other')).build();
+		let input: MqttInput;
+		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: topic }))).output(out).output(new MemoryOutput('other')).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		const sent = createMessage({
 			id: 'evt-1',
 			timestamp: 1764216000123456789n,
@@ -90,7 +91,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), topic, ['a', 'b', 'c']);
 		await until(() => out.hanging > 0 && input.stats().inFlight === 3, 'the messages to reach the hanging output');
 		await new Promise((r) => setTimeout(r, 100));
@@ -109,7 +110,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), topic, ['1', '2', '3', '4', '5']);
 		await new Promise((r) => setTimeout(r, 300));
 		assert.equal(input.stats().received, 2, 'the broker stopped at the receive maximum');
@@ -126,7 +127,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic, maxInFlight: 3 });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		const payloads = Array.from({ length: 20 }, (_, i) => String(i));
 		await publishAll(await connect(), topic, payloads);
 		await new Promise((r) => setTimeout(r, 300));
@@ -146,7 +147,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic });
 		const hub = Hub.builder().flushInterval(0).retry(false).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), topic, ['once']);
 		await out.waitFor(1, 10_000);
 		await hub.stop();
@@ -166,7 +167,7 @@ describe('MqttInput', { skip }, () => {
 		const input1 = new MqttInput({ client: first, topics: topic, shutdownGraceMs: 0 });
 		const hub1 = Hub.builder().flushInterval(0).input(input1).output(hanging).build();
 		await hub1.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input1.ready;
 		await publishAll(await connect(), topic, ['x', 'y']);
 		await until(() => input1.stats().inFlight === 2, 'two messages in flight');
 		await hub1.stop({ timeoutMs: 100 });
@@ -196,7 +197,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic, qos: 2 });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		const pub = await connect();
 		const published = publishAll(pub, topic, ['p', 'q'], 2);
 		await until(() => out.hanging > 0, 'the first message at the output');
@@ -219,7 +220,7 @@ describe('MqttInput', { skip }, () => {
 		const input = new MqttInput({ client, topics: topic });
 		const hub = Hub.builder().flushInterval(0).input(input).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), topic, ['a', 'b']);
 		await until(() => input.stats().inFlight === 2, 'two messages in flight');
 		assert.deepEqual(acks.pubacks, []);
@@ -233,9 +234,10 @@ describe('MqttInput', { skip }, () => {
 		const topic = unique('qos0');
 		const client = await connect();
 		const out = new MemoryOutput();
-		const hub = Hub.builder().flushInterval(0).input(new MqttInput({ client, topics: topic, qos: 0 })).output(out).build();
+		let input: MqttInput;
+		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: topic, qos: 0 }))).output(out).build();
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		await publishAll(await connect(), topic, ['a', 'b'], 0);
 		await out.waitFor(2);
 		await hub.stop();
@@ -252,7 +254,7 @@ describe('MqttInput', { skip }, () => {
 		const drops: DropEvent[] = [];
 		hub.on('drop', (e) => drops.push(e));
 		await hub.start();
-		await new Promise((r) => setTimeout(r, 100));
+		await input.ready;
 		const pub = await connect();
 		await publishAll(pub, topic, ['bad'], 1, { 'polku-id': 'x', 'polku-timestamp': 'yesterday' });
 		await publishAll(pub, topic, ['good']);
@@ -281,8 +283,10 @@ describe('MqttInput', { skip }, () => {
 		const topic = unique('others');
 		const client = await connect();
 		const out = new MemoryOutput();
-		const hub = Hub.builder().flushInterval(0).input(new MqttInput({ client, topics: `${topic}/mine/#` })).output(out).build();
+		let input: MqttInput;
+		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: `${topic}/mine/#` }))).output(out).build();
 		await hub.start();
+		await input.ready;
 		const theirs: string[] = [];
 		client.on('message', (t, payload) => {
 			if (t.startsWith(`${topic}/theirs`)) theirs.push(payload.toString());

@@ -136,7 +136,7 @@ function freePort(): Promise<number> {
  */
 const resendingSource: InputHarness = {
 	name: 'WebSocketInput(ackAfterDelivery) ← WebSocketOutput',
-	features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: 2 * PER_FRAME, redeliveryMs: 1000 },
+	features: { ordering: 'total', envelope: true, redelivery: true, backpressure: true, poison: true, maxInFlight: PENDING_FRAMES * PER_FRAME, redeliveryMs: 1000 },
 	async setup() {
 		const port = await freePort();
 		const url = `ws://127.0.0.1:${port}/`;
@@ -145,7 +145,8 @@ const resendingSource: InputHarness = {
 			.bufferCapacity(10_000)
 			.batchSize(PER_FRAME)
 			.flushInterval(1)
-			.output(upstream, { retry: { attempts: 1000, baseDelayMs: 20, maxDelayMs: 200 } })
+			// Several frames in flight, so the input has more than one frame to hold back under backpressure.
+			.output(upstream, { maxInFlight: 4, retry: { attempts: 1000, baseDelayMs: 20, maxDelayMs: 200 } })
 			.build();
 		await source.start();
 		const clients: AckClient[] = [];

@@ -1,4 +1,4 @@
-import { toEnvelopeHeaders, type EnvelopeHeader } from '../../envelope/headers.js';
+import { ENVELOPE_HEADERS, escapeHeaderValue, toEnvelopeHeaders, type EnvelopeHeader } from '../../envelope/headers.js';
 import type { Message } from '../../message/message.js';
 import type { MqttUserProperties } from './client.js';
 
@@ -15,14 +15,22 @@ export function toUserProperties(message: Message): MqttUserProperties {
 	return props;
 }
 
-/** User properties as header pairs, in order; a repeated name gives one pair per value. */
-export function userPropertyHeaders(props: MqttUserProperties | undefined): readonly EnvelopeHeader[] {
-	if (props === undefined) return NO_HEADERS;
+/**
+ * User properties as header pairs, in order (a repeated name gives one pair
+ * per value), plus `extra` last (so it wins over a user property of the same
+ * name) as metadata: escaped when the headers carry a polku envelope, whose
+ * values `fromEnvelopeHeaders` unescapes.
+ */
+export function userPropertyHeaders(props: MqttUserProperties | undefined, extra?: EnvelopeHeader): readonly EnvelopeHeader[] {
+	if (props === undefined) return extra === undefined ? NO_HEADERS : [extra];
 	const headers: EnvelopeHeader[] = [];
+	let polku = false;
 	for (const name of Object.keys(props)) {
 		const value = props[name]!;
+		if (name.length === ENVELOPE_HEADERS.id.length && name.toLowerCase() === ENVELOPE_HEADERS.id) polku = true;
 		if (typeof value === 'string') headers.push([name, value]);
 		else for (const v of value) headers.push([name, String(v)]);
 	}
+	if (extra !== undefined) headers.push(polku ? [extra[0], escapeHeaderValue(extra[1])] : extra);
 	return headers;
 }

@@ -85,7 +85,9 @@ export function resolveMqttInputOptions(options: MqttInputOptions): ResolvedMqtt
 	const qos = options.qos ?? 1;
 	if (qos !== 0 && qos !== 1 && qos !== 2) throw new ConfigError(field('qos'), `must be 0, 1 or 2, got ${String(qos)}`);
 	const topicKey = options.topicMetadataKey ?? 'mqtt.topic';
-	if (topicKey !== false && (typeof topicKey !== 'string' || topicKey.length === 0)) throw new ConfigError(field('topicMetadataKey'), 'must be a non-empty string or false');
+	if (topicKey !== false && (typeof topicKey !== 'string' || topicKey.length === 0 || topicKey.toLowerCase().startsWith('polku-'))) {
+		throw new ConfigError(field('topicMetadataKey'), 'must be a non-empty string outside the reserved polku- names, or false');
+	}
 	const receiveMaximum = client.options.properties?.receiveMaximum;
 	return {
 		client,

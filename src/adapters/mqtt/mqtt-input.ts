@@ -65,6 +65,9 @@ export class MqttInput implements Input {
 	readonly #receiver: MqttReceiver;
 	#advised = false;
 	readonly #connectedAtCreation: boolean;
+	#ready!: Promise<void>;
+	#resolveReady!: () => void;
+	#rejectReady!: (error: Error) => void;
 
 	/** @param options - See {@link MqttInputOptions}; throws `ConfigError` naming a bad option. */
 	constructor(options: MqttInputOptions) {
@@ -77,6 +80,25 @@ export class MqttInput implements Input {
 		this.#connectedAtCreation = this.#o.client.connected;
 		this.#receiver = new MqttReceiver(this.#o, this.#counters);
 		this.#receiver.install();
+		this.#newReady();
+	}
+
+	/**
+	 * Resolves once the broker granted the subscriptions (after `hub.start()`;
+	 * again after a restart of the input); rejects if it refused one. Publish
+	 * after it when the session is new: a broker keeps nothing for a
+	 * subscription it does not have yet.
+	 */
+	get ready(): Promise<void> {
+		return this.#ready;
+	}
+
+	#newReady(): void {
+		this.#ready = new Promise<void>((resolve, reject) => {
+			this.#resolveReady = resolve;
+			this.#rejectReady = reject;
+		});
+		this.#ready.catch(() => {}); // a refusal also rejects run(); never an unhandled rejection
 	}
 
 	/** A snapshot of the input's counters. */
@@ -90,11 +112,21 @@ export class MqttInput implements Input {
 		this.#advise();
 		this.#receiver.start(sink);
 		try {
-			await subscribe(this.#o.client, this.#o.filters, this.#o.qos, signal, this.#o.logger, this.name);
-			if (!signal.aborted) this.#o.logger.info({ input: this.name, topics: this.#o.filters, qos: this.#o.qos }, 'polku mqtt input subscribed');
-			if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+			try {
+				await subscribe(this.#o.client, this.#o.filters, this.#o.qos, signal, this.#o.logger, this.name);
+			} catch (error) {
+				this.#rejectReady(error as Error);
+				this.#newReady();
+				throw error;
+			}
+			if (!signal.aborted) {
+				this.#o.logger.info({ input: this.name, topics: this.#o.filters, qos: this.#o.qos }, 'polku mqtt input subscribed');
+				this.#resolveReady();
+				await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+			}
 		} finally {
 			await this.#receiver.stop(this.#o.shutdownGraceMs);
+			this.#newReady();
 		}
 	}
 

@@ -1,8 +1,8 @@
 import { fromEnvelopeHeaders } from '../../envelope/headers.js';
 import { toError } from '../../errors.js';
 import type { DeliveryBatchOutcome, Sink } from '../../input/input.js';
-import type { Message, Metadata } from '../../message/message.js';
-import { EMPTY_METADATA, newMetadata } from '../../message/metadata.js';
+import type { Message } from '../../message/message.js';
+import { freezeMetadata, newMetadata } from '../../message/metadata.js';
 import type { AckHook, MqttPublishPacket, MqttStreamLike, MqttSubscriberClient, MqttUserProperties } from './client.js';
 import { userPropertyHeaders } from './envelope.js';
 import type { ResolvedMqttInputOptions } from './mqtt-input-options.js';
@@ -358,18 +358,13 @@ export class MqttReceiver {
 		let derived: Derived = { source: this.#o.name, messageType: topic };
 		try {
 			derived = this.#derive.get(topic);
-			const message = fromEnvelopeHeaders(userPropertyHeaders(props), payload, derived);
-			if (key !== undefined) {
-				const metadata = message.metadata === EMPTY_METADATA ? newMetadata() : (message.metadata as Record<string, string>);
-				metadata[key] = topic;
-				(message as { metadata: Metadata }).metadata = metadata;
-			}
-			return message;
+			return fromEnvelopeHeaders(userPropertyHeaders(props, key === undefined ? undefined : [key, topic]), payload, derived);
 		} catch (error) {
 			const failure = toError(error);
 			this.#counters.invalid++;
 			const metadata = newMetadata();
 			if (key !== undefined) metadata[key] = topic;
+			freezeMetadata(metadata);
 			this.#o.logger.warn({ input: this.#o.name, topic, err: failure }, 'polku mqtt input: poison message acknowledged and dropped');
 			sink.dropInvalid({ source: derived.source, messageType: derived.messageType, payload, metadata }, failure);
 			return undefined;

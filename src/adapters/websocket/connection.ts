@@ -1,7 +1,7 @@
 import { PolkuError } from '../../errors.js';
 import type { BatchOutcome, DeliveryBatchOutcome, Sink } from '../../input/input.js';
 import type { Message } from '../../message/message.js';
-import { newMetadata } from '../../message/metadata.js';
+import { freezeMetadata, newMetadata } from '../../message/metadata.js';
 import { ackFromDelivery, ackFromFailures, ackFromSend, ackFromSinkError } from '../grpc/acks.js';
 import type { GrpcAck } from '../grpc/codec/ack.js';
 import { Withdrawal } from '../http/withdrawal.js';
@@ -189,6 +189,7 @@ export class Connection {
 			options.logger.debug({ input: options.name, problem }, 'polku websocket input: invalid frame');
 			const metadata = newMetadata();
 			metadata['polku.websocket.frame'] = isBinary ? 'binary' : 'text';
+			freezeMetadata(metadata);
 			sink.dropInvalid({ source: this.#source, messageType: 'polku.invalid', payload: data, metadata }, new PolkuError('ERR_POLKU_INVALID_FRAME', problem));
 			this.#queue.push({ ack: JSON.stringify(ackFromFailures(decoded.failures, sink)), withdraw: undefined });
 			this.#flush();

@@ -43,6 +43,9 @@ export async function startRig(fixture: InputFixture, cleanup: Cleanup, inputNam
 			batchSize: options.batchSize ?? 100,
 			flushInterval: 5,
 			retry: options.retry === false ? false : { attempts: 3, baseDelayMs: 20 },
+			// The cases hang the output on purpose (backpressure, stop mid-stream): stall detection would
+			// drop its view of the buffer after 2 s (reason overflow) instead of letting the input block.
+			stall: false,
 		})
 		.build();
 	const drops: DropEvent[] = [];
