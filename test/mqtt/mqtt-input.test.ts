@@ -55,7 +55,7 @@ describe('MqttInput', { skip }, () => {
 		const client = await connect();
 		const out = new MemoryOutput('archive');
 		let input: MqttInput;
-		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: topic }))).output(out).output(new MemoryOutput('other')).build();
+		const hub = Hub.builder().flushInterval(0).input((input = new MqttInput({ client, topics: `${topic}/#` }))).output(out).output(new MemoryOutput('other')).build();
 		await hub.start();
 		await input.ready;
 		const sent = createMessage({
@@ -67,7 +67,7 @@ describe('MqttInput', { skip }, () => {
 			payload: new Uint8Array([0, 1, 2, 255]),
 			routeTo: ['archive'],
 		});
-		await new MqttOutput({ client: await connect(), topic }).send([sent]);
+		await new MqttOutput({ client: await connect(), topic: `${topic}/50% off` }).send([sent]);
 		await out.waitFor(1);
 		await hub.stop();
 		const got = out.messages[0]!;
@@ -80,7 +80,7 @@ describe('MqttInput', { skip }, () => {
 		assert.equal(got.metadata['tenant'], 'acme');
 		assert.equal(got.metadata['weird key'], '50%\r\n');
 		assert.equal(Object.getOwnPropertyDescriptor(got.metadata, '__proto__')?.value, 'data');
-		assert.equal(got.metadata['mqtt.topic'], topic);
+		assert.equal(got.metadata['mqtt.topic'], `${topic}/50% off`, 'the topic as is (escaped and unescaped on the way)');
 	});
 
 	it('sends each PUBACK only after the hub delivered the message (QoS 1)', async () => {
