@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * gRPC input and output speaking POLKU's `polku.v1.Gateway` wire protocol.
  * Needs the optional peer dependency `@grpc/grpc-js`; `import 'polku'` never

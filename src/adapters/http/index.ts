@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * HTTP for polku: {@link HttpInput} (events in over `node:http`: JSON,
  * NDJSON, raw bodies, bearer auth, signed webhooks) and {@link WebhookOutput}
