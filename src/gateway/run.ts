@@ -8,7 +8,8 @@ import type { Hub } from '../hub/hub.js';
 import type { OutputOptions } from '../hub/options.js';
 import type { Output } from '../output/output.js';
 import { AdminServer } from './admin-server.js';
-import { loadConfig, unknownVariables, type GatewayConfig } from './config.js';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { unknownVariableWarnings } from './help.js';
 import { createLogger, type GatewayLogger } from './logger.js';
 import { planPlugins } from './plugins/index.js';
 import { handleSignals } from './signals.js';
@@ -141,7 +142,9 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 	const config = loadConfig(env);
 	const plans = planPlugins(env);
 	const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-	for (const name of unknownVariables(env)) logger.warn({ variable: name }, 'polku-gateway: unknown POLKU_ variable ignored');
+	for (const { variable, suggestion } of unknownVariableWarnings(env)) {
+		logger.warn({ variable, ...(suggestion === undefined ? {} : { suggestion }) }, `polku-gateway: unknown variable ${variable} ignored${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`);
+	}
 
 	let hubRef: Hub | undefined;
 	const builder = new GatewayBuilder()
@@ -169,6 +172,7 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 			? new grpc!.GrpcInput({
 					address: config.grpcAddr,
 					name: 'grpc',
+					logger,
 					health: grpc!.hubHealth(() => hubRef!),
 					...(config.authTokens.length > 0 ? { auth: grpc!.bearerToken(config.authTokens) } : {}),
 				})

@@ -1,6 +1,7 @@
 import type { Metadata, Server, ServerCredentials, ServerOptions } from '@grpc/grpc-js';
 import { ConfigError } from '../../errors.js';
 import { checkInteger } from '../../hub/options.js';
+import { silentLogger, type Logger } from '../../logger.js';
 import type { GrpcHealthReport } from './codec/health.js';
 
 /**
@@ -91,6 +92,8 @@ export interface GrpcInputOptions {
 	readonly health?: () => GrpcHealthReport | Promise<GrpcHealthReport>;
 	/** Fill `Ack.middleware_stats` with the acked request's counts. @default true */
 	readonly ackStats?: boolean;
+	/** Where the input logs its listening address (info). @default silent */
+	readonly logger?: Logger;
 }
 
 /** Options after defaults and validation. */
@@ -109,6 +112,7 @@ export interface ResolvedGrpcInputOptions {
 	readonly shutdownGraceMs: number;
 	readonly health: (() => GrpcHealthReport | Promise<GrpcHealthReport>) | undefined;
 	readonly ackStats: boolean;
+	readonly logger: Logger;
 }
 
 /** Validates options, throwing `ConfigError` naming the field. */
@@ -151,5 +155,12 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		shutdownGraceMs: checkInteger(field('shutdownGraceMs'), options.shutdownGraceMs ?? 5000, 0),
 		health: options.health,
 		ackStats: options.ackStats !== false,
+		logger: checkLogger(field('logger'), options.logger),
 	};
+}
+
+function checkLogger(field: string, logger: Logger | undefined): Logger {
+	if (logger === undefined) return silentLogger;
+	if (typeof logger?.info !== 'function') throw new ConfigError(field, 'must be a Logger');
+	return logger;
 }
