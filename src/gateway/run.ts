@@ -228,12 +228,13 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 		await stop();
 		throw error;
 	}
+	// before the line that tells a supervisor the gateway is up, so a signal right after it is handled
+	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));
 	const stats = hub.stats();
 	logger.info(
 		{ ...addresses, inputs: Object.keys(stats.inputs), outputs: Object.keys(stats.outputs), bufferCapacity: config.bufferCapacity, pid: process.pid },
 		'polku-gateway started',
 	);
-	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));
 	return { hub, config, logger, addresses, stop };
 }
 
