@@ -5,6 +5,7 @@
  * `/pipeline`, and stops cleanly on SIGTERM; your own `main()` can call it
  * with a `configure` callback to compose the pipeline in code.
  *
+ * @module polku/gateway
  * @packageDocumentation
  */
 export { LOG_LEVELS, loadConfig, unknownVariables, type GatewayConfig, type LogLevel } from './config.js';

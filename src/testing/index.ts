@@ -1,6 +1,7 @@
 /**
  * In-memory inputs and outputs for unit-testing polku pipelines.
  *
+ * @module polku/testing
  * @packageDocumentation
  */
 export { MemoryInput } from './memory-input.js';

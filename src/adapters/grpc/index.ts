@@ -4,6 +4,7 @@
  * Needs the optional peer dependency `@grpc/grpc-js`; `import 'polku'` never
  * loads it, only this subpath does.
  *
+ * @module polku/grpc
  * @packageDocumentation
  */
 import { fileURLToPath } from 'node:url';

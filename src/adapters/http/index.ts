@@ -5,6 +5,7 @@
  * (batches out as JSON or NDJSON), in the POLKU JSON event form (whose codec
  * is in `polku`: `fromJsonEvent`, `toJsonEvent`, `parseJsonEvents`).
  *
+ * @module polku/http
  * @packageDocumentation
  */
 export { formatAddress, parseAddress, type HostPort } from './address.js';

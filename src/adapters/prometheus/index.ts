@@ -11,6 +11,7 @@
  * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(prometheusText(hub));
  * ```
  *
+ * @module polku/prometheus
  * @packageDocumentation
  */
 export { attachMetrics, type MetricsAttachment } from './attach.js';
