@@ -82,6 +82,8 @@ export interface ChaosOptions {
 	readonly producers?: number;
 	/** stop() deadline. @default 200 */
 	readonly stopTimeoutMs?: number;
+	/** Called every few seconds with a progress line. */
+	readonly progress?: (line: string) => void;
 }
 
 export interface ChaosResult {
@@ -148,10 +150,16 @@ export async function chaos(options: ChaosOptions): Promise<ChaosResult> {
 	let deliverFailures = 0;
 	let seq = 0;
 	const names = outputs.map((o) => o.name);
-	const next = (): { source: string; messageType: string; payload: Uint8Array; routeTo: readonly string[] } => {
+	// A deliver() waits until every output it is routed to confirms or gives up: one routed to the output that
+	// hangs forever would wait as long as it holds the message (up to its maxPending), and enough of them would
+	// leave no producer running. Like a real input with a deadline, deliveries avoid it; plain sends do not.
+	const notHanging = names.filter((n) => n !== 'hangs');
+	const next = (delivery = false): { source: string; messageType: string; payload: Uint8Array; routeTo: readonly string[] } => {
 		const n = seq++;
 		const r = n % 50;
-		const routeTo = r === 0 ? ['nowhere'] : r === 1 ? [names[n % names.length]!] : r === 2 ? [names[n % names.length]!, 'nowhere'] : [];
+		const pool = delivery ? notHanging : names;
+		const one = pool[n % pool.length]!;
+		const routeTo = r === 0 ? ['nowhere'] : r === 1 ? [one] : r === 2 ? [one, 'nowhere'] : delivery ? notHanging : [];
 		return { source: 'chaos', messageType: 'm', payload: new Uint8Array([n & 0xff, (n >>> 8) & 0xff, 1, 2]), routeTo };
 	};
 	const producer = async (): Promise<void> => {
@@ -163,23 +171,31 @@ export async function chaos(options: ChaosOptions): Promise<ChaosResult> {
 				await hub.send(next());
 			} else if (r < 0.07) {
 				issued++;
-				await hub.deliver(next()).catch((e: unknown) => {
+				await hub.deliver(next(true)).catch((e: unknown) => {
 					if (!(e instanceof DeliveryError)) throw e;
 					deliverFailures++;
 				});
 			} else if (r < 0.8) {
 				issued += size;
-				await hub.sendBatch(Array.from({ length: size }, next));
+				await hub.sendBatch(Array.from({ length: size }, () => next()));
 			} else {
 				issued += size;
-				const outcome = await hub.deliverBatch(Array.from({ length: size }, next));
+				const outcome = await hub.deliverBatch(Array.from({ length: size }, () => next(true)));
 				deliverFailures += outcome.failed.length;
 			}
 		}
 	};
 	const producing = Promise.all(Array.from({ length: options.producers ?? 8 }, producer));
 	// Stop while the last sends are still in flight: some are cut off by the deadline.
-	while (issued < options.messages) await new Promise((resolve) => setTimeout(resolve, 5));
+	let reported = performance.now();
+	while (issued < options.messages) {
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		if (options.progress !== undefined && performance.now() - reported > 5_000) {
+			reported = performance.now();
+			const st = hub.stats();
+			options.progress(`  ${options.overflow}: issued ${issued}, received ${st.received}, admitting ${st.admitting}, buffer ${st.buffer.size}/${st.buffer.capacity}, ${((reported - started) / 1000).toFixed(0)} s`);
+		}
+	}
 	const stopped = hub.stop({ timeoutMs: options.stopTimeoutMs ?? 200 });
 	const late = hub.sendBatch([next(), next()]); // after stop(): dropped as shutdown
 	issued += 2;

@@ -17,7 +17,7 @@ const areas: Record<string, () => Promise<string[][]>> = {
 	conservation: async () => {
 		const out: string[][] = [];
 		for (const overflow of ['block', 'drop-newest', 'drop-oldest'] as const) {
-			const r = await chaos({ messages, overflow, seed });
+			const r = await chaos({ messages, overflow, seed, progress: (line) => console.log(line) });
 			console.log(describeChaos(r).join('\n'));
 			out.push([...r.errors]);
 		}
