@@ -49,10 +49,14 @@ const body = fc.oneof(
 );
 const request = fc.record({
 	body,
-	method: fc.constantFrom('POST', 'POST', 'POST', 'POST', 'PUT', 'GET', 'DELETE'),
+	method: fc.oneof({ weight: 12, arbitrary: fc.constant('POST') }, fc.constantFrom('PUT', 'GET', 'DELETE')),
 	type: fc.constantFrom('application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream', 'application/xml', 'application/json; charset=utf-8', ''),
-	path: fc.constantFrom('/events', '/events', '/events/src', '/events/src/type?id=x&route=a,b', '/events?source=q', '/nope', '/events/%zz', '/events/a/b/c', '/health'),
-	auth: fc.constantFrom(`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`, 'Bearer wrong', 'Basic abc', '', `bearer ${TOKEN}`),
+	path: fc.oneof(
+		{ weight: 6, arbitrary: fc.constant('/events') },
+		{ weight: 4, arbitrary: fc.constantFrom('/events/src', '/events/src/type?id=x&route=a,b', '/events?source=q&type=t', '/events/__proto__/constructor') },
+		fc.constantFrom('/nope', '/events/%zz', '/events/a/b/c', '/health'),
+	),
+	auth: fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${TOKEN}`) }, fc.constantFrom('Bearer wrong', 'Basic abc', '', `bearer ${TOKEN}`)),
 });
 
 export interface FuzzResult {
