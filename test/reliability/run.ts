@@ -1,4 +1,4 @@
-// npm run reliability [-- area ...]: the long reliability suite (about 15 minutes; not run in CI, where
+// npm run reliability [-- area ...]: the long reliability suite (about 10 minutes; not run in CI, where
 // test/reliability/reliability.test.ts runs a small seeded version of each part). Prints its figures; exits 1
 // on any finding. Areas: conservation (10^6 messages under chaos per overflow policy), http-fuzz and grpc-fuzz
 // (10 000 cases each, good requests interleaved), soak (5 minutes, heap sampled after GC).
