@@ -2,6 +2,7 @@
  * polku: an embeddable message pipeline for Node services. Inputs →
  * middleware → one bounded buffer → batched, isolated fan-out to outputs.
  *
+ * @module polku
  * @packageDocumentation
  */
 export { RingBuffer } from './buffer/ring-buffer.js';

@@ -22,6 +22,14 @@ describe('API documentation', () => {
 	const checker = program.getTypeChecker();
 
 	for (const { subpath, file } of entryPoints) {
+		it(`"${subpath}" is named by its import path in the API reference (@module)`, () => {
+			const name = subpath === '.' ? 'polku' : `polku${subpath.slice(1)}`;
+			const head = /^(?:\/\/\/.*\n)*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'));
+			assert.ok(head, `${file} starts without a doc comment (@module ${name} @packageDocumentation)`);
+			assert.match(head[1]!, new RegExp(`@module ${name.replace('/', '\\/')}\\s`), `${file}: its first doc comment needs @module ${name}`);
+			assert.match(head[1]!, /@packageDocumentation/);
+		});
+
 		it(`every export of "${subpath}" has TSDoc with an @example`, () => {
 			const source = program.getSourceFile(file);
 			assert.ok(source, `entry point ${file} not found`);

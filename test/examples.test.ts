@@ -18,7 +18,10 @@ describe('examples', () => {
 			const source = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
 			const expectations = [...source.matchAll(/^\/\/ expect: (.+)$/gm)].map((m) => new RegExp(m[1]!));
 			assert.ok(expectations.length > 0, `${file} has no "// expect:" line`);
-			const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`], { cwd: root, timeout: 60_000 });
+			// Not a child of this test runner: an example that uses node:test must report as it does for a user.
+			const env = { ...process.env };
+			delete env['NODE_TEST_CONTEXT'];
+			const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${file}`], { cwd: root, env, timeout: 60_000 });
 			for (const expected of expectations) assert.match(stdout, expected);
 		});
 	}

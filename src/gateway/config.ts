@@ -60,8 +60,8 @@ export interface GatewayConfig {
 	readonly tlsCa: string | undefined;
 }
 
-/** The variables {@link loadConfig} reads. */
-const VARIABLES: readonly string[] = Object.freeze([
+/** The variables {@link loadConfig} reads (described for `--help` in `help.ts`). @internal */
+export const VARIABLES: readonly string[] = Object.freeze([
 	'POLKU_GRPC_ADDR',
 	'POLKU_HTTP_ADDR',
 	'POLKU_AUTH_TOKENS',

@@ -5,6 +5,7 @@
  * `/pipeline`, and stops cleanly on SIGTERM; your own `main()` can call it
  * with a `configure` callback to compose the pipeline in code.
  *
+ * @module polku/gateway
  * @packageDocumentation
  */
 export { loadConfig, unknownVariables, type GatewayConfig } from './config.js';

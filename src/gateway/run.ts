@@ -8,7 +8,8 @@ import type { Hub } from '../hub/hub.js';
 import type { OutputOptions } from '../hub/options.js';
 import type { Output } from '../output/output.js';
 import { AdminServer } from './admin-server.js';
-import { loadConfig, unknownVariables, type GatewayConfig } from './config.js';
+import { loadConfig, type GatewayConfig } from './config.js';
+import { unknownVariableWarnings } from './help.js';
 import { createLogger, type GatewayLogger } from './logger.js';
 import { planPlugins } from './plugins/index.js';
 import { handleSignals } from './signals.js';
@@ -145,7 +146,9 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 	const tls = readGatewayTls(config);
 	const plans = planPlugins(env);
 	const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
-	for (const name of unknownVariables(env)) logger.warn({ variable: name }, 'polku-gateway: unknown POLKU_ variable ignored');
+	for (const { variable, suggestion } of unknownVariableWarnings(env)) {
+		logger.warn({ variable, ...(suggestion === undefined ? {} : { suggestion }) }, `polku-gateway: unknown variable ${variable} ignored${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`);
+	}
 
 	let hubRef: Hub | undefined;
 	const builder = new GatewayBuilder()
@@ -173,6 +176,7 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 			? new grpc!.GrpcInput({
 					address: config.grpcAddr,
 					name: 'grpc',
+					logger,
 					health: grpc!.hubHealth(() => hubRef!),
 					...(config.authTokens.length > 0 ? { auth: grpc!.bearerToken(config.authTokens) } : {}),
 					...(tls === undefined ? {} : { tls: { key: tls.key, cert: tls.cert, ...(tls.ca === undefined ? {} : { ca: tls.ca }) } }),
@@ -230,6 +234,8 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 		await stop();
 		throw error;
 	}
+	// before the line that tells a supervisor the gateway is up, so a signal right after it is handled
+	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));
 	const stats = hub.stats();
 	logger.info(
 		{
@@ -242,7 +248,6 @@ export async function run(configure?: GatewayConfigure, options: RunOptions = {}
 		},
 		'polku-gateway started',
 	);
-	if (options.handleSignals !== false) uninstall = handleSignals(stop, logger, options.exit ?? ((code) => process.exit(code)));
 	return { hub, config, logger, addresses, stop };
 }
 

@@ -2,6 +2,7 @@
  * In-memory inputs, outputs and a queue for unit-testing polku pipelines, and
  * the adapter conformance suite every input and output adapter passes.
  *
+ * @module polku/testing
  * @packageDocumentation
  */
 export { MemoryInput } from './memory-input.js';

@@ -1,4 +1,10 @@
-// Shared formatting for the benchmarks.
+// Shared formatting for the benchmarks. Every benchmark imports this module, so however one is run (npm run
+// bench, or a single file) its output starts with the Node version and machine it ran on, printed once.
+import { cpus } from 'node:os';
+
+/** The runtime a figure was measured on. */
+export const ENVIRONMENT = `node ${process.version} (V8 ${process.versions.v8}), ${process.platform}-${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`;
+console.log(`polku benchmarks on ${ENVIRONMENT}, ${new Date().toISOString()}`);
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 

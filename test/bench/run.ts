@@ -13,7 +13,7 @@ if (unknown.length > 0) {
 	console.error(`unknown bench area(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
 	process.exit(2);
 }
-console.log(`polku benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+await import('./report.ts'); // prints the Node version first
 for (const area of wanted.length > 0 ? wanted : available) {
 	const mod = (await import(`./${area}.ts`)) as { run: () => Promise<void> };
 	await mod.run();

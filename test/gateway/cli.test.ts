@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -8,10 +9,12 @@ import { describe, it } from 'node:test';
 import { credentials, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { PROTO_DIR } from '../../src/adapters/grpc/index.js';
+import { variableSections } from '../../src/gateway/help.js';
 import { fromJsonEvent } from '../../src/index.js';
 import { call, postJson } from '../http/helpers.js';
 
 const CWD = new URL('../../', import.meta.url).pathname;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface Gateway {
 	readonly child: ChildProcessWithoutNullStreams;
@@ -22,8 +25,8 @@ interface Gateway {
 	waitForStdout(n: number): Promise<string[]>;
 }
 
-function spawnGateway(env: Record<string, string>): Gateway {
-	const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateway/cli.ts'], {
+function spawnGateway(env: Record<string, string>, args: readonly string[] = []): Gateway {
+	const child = spawn(process.execPath, ['--import', 'tsx', 'src/gateway/cli.ts', ...args], {
 		cwd: CWD,
 		env: { PATH: process.env['PATH'] ?? '', POLKU_GRPC_ADDR: '127.0.0.1:0', POLKU_HTTP_ADDR: '127.0.0.1:0', POLKU_METRICS_ADDR: '127.0.0.1:0', ...env },
 	});
@@ -77,6 +80,66 @@ const definition = loadSync(['polku/event/v1/event.proto', 'polku/v1/gateway.pro
 const Gateway = (loadPackageDefinition(definition) as unknown as { polku: { v1: { Gateway: ServiceClientConstructor } } }).polku.v1.Gateway;
 
 describe('polku-gateway (the command)', () => {
+	it('--help prints the usage and every variable the gateway reads, adapters included, and exits 0', async () => {
+		const g = spawnGateway({}, ['--help']);
+		const { code } = await g.exited;
+		assert.equal(code, 0);
+		const text = g.stdout.join('\n');
+		assert.match(text, /^polku-gateway \d+\.\d+\.\d+/);
+		assert.match(text, /Usage: polku-gateway \[--help \| --version\]/);
+		for (const section of variableSections()) {
+			for (const v of section.variables) {
+				assert.ok(v.description.length > 0, `${v.name} has no description for --help`);
+				const line = g.stdout.find((l) => l.trimStart().startsWith(`${v.name} `));
+				assert.ok(line !== undefined, `--help does not list ${v.name}`);
+				assert.ok(line.includes(v.description), `--help line of ${v.name}: ${line}`);
+			}
+		}
+		assert.ok(variableSections().flatMap((s) => s.variables).length >= 17);
+		assert.deepEqual(g.logs, [], 'nothing on stderr, nothing started');
+	});
+
+	it('--version prints the version of package.json and exits 0', async () => {
+		const g = spawnGateway({}, ['--version']);
+		assert.equal((await g.exited).code, 0);
+		assert.deepEqual(g.stdout, [PACKAGE_VERSION]);
+	});
+
+	it('exits 2 on an unknown argument, naming it', async () => {
+		const g = spawnGateway({}, ['--port', '80']);
+		assert.equal((await g.exited).code, 2);
+		assert.equal(g.logs.length, 1);
+		assert.match(String(g.logs[0]!['raw']), /^polku-gateway: unknown argument "--port": .*--help/);
+		assert.deepEqual(g.stdout, []);
+	});
+
+	it('warns about an unknown POLKU_ variable, with the nearest known name, before exiting 2', async () => {
+		const g = spawnGateway({ POLKU_GRPC_ADDR: 'off', POLKU_HTTP_ADDR: '', POLKU_HTTP_ADRR: '127.0.0.1:0' });
+		assert.equal((await g.exited).code, 2);
+		assert.deepEqual(
+			g.logs.map((l) => l['raw']),
+			[
+				'polku-gateway: warning: unknown variable POLKU_HTTP_ADRR ignored (did you mean POLKU_HTTP_ADDR?)',
+				'polku-gateway: POLKU_GRPC_ADDR is off and no other input is configured (POLKU_HTTP_ADDR, a broker input): the gateway would have no input',
+			],
+		);
+	});
+
+	it('logs where the gRPC and HTTP inputs listen, and warns about unknown variables once, through the logger', async () => {
+		const g = spawnGateway({ POLKU_BUFER_CAPACITY: '5' });
+		const started = await g.waitForLog('polku-gateway started');
+		const grpc = await g.waitForLog('polku grpc input listening');
+		const http = await g.waitForLog('polku http input listening');
+		assert.equal(grpc['address'], started['grpc']);
+		assert.equal(grpc['port'], portOf(started['grpc']));
+		assert.equal(http['port'], portOf(started['http']));
+		const warnings = g.logs.filter((l) => l['variable'] === 'POLKU_BUFER_CAPACITY');
+		assert.equal(warnings.length, 1);
+		assert.equal(warnings[0]!['suggestion'], 'POLKU_BUFFER_CAPACITY');
+		g.child.kill('SIGTERM');
+		assert.equal((await g.exited).code, 0);
+	});
+
 	it('exits 2 with one line naming an invalid variable', async () => {
 		const g = spawnGateway({ POLKU_BUFFER_CAPACITY: 'abc' });
 		const { code } = await g.exited;

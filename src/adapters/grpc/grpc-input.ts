@@ -86,7 +86,9 @@ export class GrpcInput implements Input {
 			if (own) {
 				applyFlowControlWindow(server, o.flowControlWindow);
 				const port = await bind(server, o.address, o.credentials ?? ServerCredentials.createInsecure());
-				this.#resolveReady({ port, address: withPort(o.address, port) });
+				const address = withPort(o.address, port);
+				o.logger.info({ input: this.name, address, port }, 'polku grpc input listening');
+				this.#resolveReady({ port, address });
 			} else {
 				this.#resolveReady({ port: 0, address: '' });
 			}

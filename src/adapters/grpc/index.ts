@@ -1,8 +1,10 @@
+/// <reference types="node" preserve="true" />
 /**
  * gRPC input and output speaking POLKU's `polku.v1.Gateway` wire protocol.
  * Needs the optional peer dependency `@grpc/grpc-js`; `import 'polku'` never
  * loads it, only this subpath does.
  *
+ * @module polku/grpc
  * @packageDocumentation
  */
 import { fileURLToPath } from 'node:url';

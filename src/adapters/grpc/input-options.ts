@@ -1,5 +1,5 @@
 import { ServerCredentials, type Metadata, type Server, type ServerOptions } from '@grpc/grpc-js';
-import { checkInteger, ConfigError } from '../../index.js';
+import { checkInteger, ConfigError, silentLogger, type Logger } from '../../index.js';
 import { checkTlsMaterial } from '../http/tls-material.js';
 import type { GrpcHealthReport } from './codec/health.js';
 
@@ -141,6 +141,8 @@ export interface GrpcInputOptions {
 	readonly health?: () => GrpcHealthReport | Promise<GrpcHealthReport>;
 	/** Fill `Ack.middleware_stats` with the acked request's counts. @default true */
 	readonly ackStats?: boolean;
+	/** Where the input logs its listening address (info). @default silent */
+	readonly logger?: Logger;
 }
 
 /** Options after defaults and validation. */
@@ -161,6 +163,7 @@ export interface ResolvedGrpcInputOptions {
 	readonly shutdownGraceMs: number;
 	readonly health: (() => GrpcHealthReport | Promise<GrpcHealthReport>) | undefined;
 	readonly ackStats: boolean;
+	readonly logger: Logger;
 }
 
 /** Validates options, throwing `ConfigError` naming the field. */
@@ -205,6 +208,7 @@ export function resolveInputOptions(options: GrpcInputOptions): ResolvedGrpcInpu
 		shutdownGraceMs: checkInteger(field('shutdownGraceMs'), options.shutdownGraceMs ?? 5000, 0),
 		health: options.health,
 		ackStats: options.ackStats !== false,
+		logger: checkLogger(field('logger'), options.logger),
 	};
 }
 
@@ -222,4 +226,10 @@ function tlsCredentials(options: GrpcInputOptions, field: string): ServerCredent
 	const check = tls.checkClientCertificate ?? true;
 	if (typeof check !== 'boolean') throw new ConfigError(`${field}.checkClientCertificate`, 'must be a boolean');
 	return ServerCredentials.createSsl(tls.ca === undefined ? null : bytes(tls.ca), [{ private_key: bytes(tls.key), cert_chain: bytes(tls.cert) }], tls.ca !== undefined && check);
+}
+
+function checkLogger(field: string, logger: Logger | undefined): Logger {
+	if (logger === undefined) return silentLogger;
+	if (typeof logger?.info !== 'function') throw new ConfigError(field, 'must be a Logger');
+	return logger;
 }

@@ -1,9 +1,11 @@
+/// <reference types="node" preserve="true" />
 /**
  * HTTP for polku: {@link HttpInput} (events in over `node:http`: JSON,
  * NDJSON, raw bodies, bearer auth, signed webhooks) and {@link WebhookOutput}
  * (batches out as JSON or NDJSON), in the POLKU JSON event form (whose codec
  * is in `polku`: `fromJsonEvent`, `toJsonEvent`, `parseJsonEvents`).
  *
+ * @module polku/http
  * @packageDocumentation
  */
 export { formatAddress, parseAddress, type HostPort } from './address.js';

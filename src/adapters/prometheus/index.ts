@@ -11,6 +11,7 @@
  * res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(prometheusText(hub));
  * ```
  *
+ * @module polku/prometheus
  * @packageDocumentation
  */
 export { attachMetrics, type MetricsAttachment } from './attach.js';
@@ -24,6 +25,6 @@ export {
 	type ScalarFamily,
 } from './families.js';
 export { DEFAULT_SEND_DURATION_BUCKETS, type MetricsOptions } from './options.js';
-export type { PromClientModule } from './prom-client-module.js';
-export { registerMetrics, type RegisterMetricsOptions } from './register.js';
+export type { PromClientModule, PromMetricClass } from './prom-client-module.js';
+export { registerMetrics, type PromRegistry, type RegisterMetricsOptions } from './register.js';
 export { formatPrometheusText, PROMETHEUS_CONTENT_TYPE, prometheusText } from './text.js';

@@ -1,10 +1,23 @@
-import { createRequire } from 'node:module';
-import type * as PromClient from 'prom-client';
-import { PolkuError } from '../../index.js';
+/**
+ * A prom-client metric class (`Counter`, `Gauge`, `Histogram`) as far as the
+ * published types need to know it. Structural, so polku's declarations do not
+ * import prom-client: `polku/prometheus` type-checks where prom-client is not
+ * installed (`prometheusText` needs none).
+ *
+ * @example
+ * ```ts
+ * import { Counter } from 'prom-client';
+ * import type { PromMetricClass } from 'polku/prometheus';
+ *
+ * const counterClass: PromMetricClass = Counter;
+ * ```
+ */
+export type PromMetricClass = abstract new (...args: never[]) => object;
 
 /**
  * The `prom-client` module (`import * as client from 'prom-client'`), as
- * {@link registerMetrics} uses it to create its metrics.
+ * {@link registerMetrics} uses it to create its metrics: the three metric
+ * classes. Structural (see {@link PromMetricClass}); the real module fits.
  *
  * @example
  * ```ts
@@ -14,29 +27,8 @@ import { PolkuError } from '../../index.js';
  * const module: PromClientModule = client;
  * ```
  */
-export type PromClientModule = typeof PromClient;
-
-let loaded: PromClientModule | undefined;
-
-/**
- * Loads the optional peer dependency `prom-client`, synchronously and only
- * when first asked (it is a CommonJS package, so `require` can load it from
- * this ES module). Nothing else in `polku/prometheus` loads it, so
- * `prometheusText` works where prom-client is not installed.
- *
- * @throws PolkuError - `ERR_POLKU_PEER_MISSING` when prom-client cannot be loaded.
- * @internal
- */
-export function loadPromClient(): PromClientModule {
-	if (loaded !== undefined) return loaded;
-	try {
-		loaded = createRequire(import.meta.url)('prom-client') as PromClientModule;
-	} catch (error) {
-		throw new PolkuError(
-			'ERR_POLKU_PEER_MISSING',
-			'registerMetrics() needs the optional peer dependency prom-client (npm install prom-client), or pass its module as options.client',
-			{ cause: error },
-		);
-	}
-	return loaded;
+export interface PromClientModule {
+	readonly Counter: PromMetricClass;
+	readonly Gauge: PromMetricClass;
+	readonly Histogram: PromMetricClass;
 }

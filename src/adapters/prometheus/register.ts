@@ -1,8 +1,28 @@
-import type { Registry, RegistryContentType } from 'prom-client';
 import { ConfigError, type Hub } from '../../index.js';
 import { resolveBuckets, resolveMetricsOptions, sameBuckets, type MetricsOptions } from './options.js';
-import { loadPromClient, type PromClientModule } from './prom-client-module.js';
-import { RegistryGroup } from './registry-group.js';
+import { loadPromClient, type PromClientTypes } from './load-prom-client.js';
+import type { PromClientModule } from './prom-client-module.js';
+import { RegistryGroup, type AnyRegistry } from './registry-group.js';
+
+/**
+ * A prom-client `Registry` (of either content type) as far as the published
+ * types need to know it: the methods {@link registerMetrics} calls.
+ * Structural, so polku's declarations do not import prom-client; a real
+ * `Registry` (or `client.register`) fits.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import type { PromRegistry } from 'polku/prometheus';
+ *
+ * const registry: PromRegistry = new Registry();
+ * ```
+ */
+export interface PromRegistry {
+	getSingleMetric(name: string): unknown;
+	registerMetric(metric: never): void;
+	removeSingleMetric(name: string): void;
+}
 
 /**
  * Options of {@link registerMetrics}.
@@ -24,7 +44,7 @@ export interface RegisterMetricsOptions extends MetricsOptions {
 	readonly client?: PromClientModule;
 }
 
-const groups = new WeakMap<Registry<RegistryContentType>, Map<string, RegistryGroup>>();
+const groups = new WeakMap<PromRegistry, Map<string, RegistryGroup>>();
 
 /**
  * Registers polku's metrics for `hub` in a prom-client `registry`. Counters
@@ -57,7 +77,7 @@ const groups = new WeakMap<Registry<RegistryContentType>, Map<string, RegistryGr
  * unregister();
  * ```
  */
-export function registerMetrics(hub: Hub, registry: Registry<RegistryContentType>, options: RegisterMetricsOptions = {}): () => void {
+export function registerMetrics(hub: Hub, registry: PromRegistry, options: RegisterMetricsOptions = {}): () => void {
 	const resolved = resolveMetricsOptions(options);
 	const buckets = options.buckets === undefined ? undefined : resolveBuckets(options.buckets);
 	if (registry === null || typeof registry !== 'object' || typeof registry.registerMetric !== 'function') {
@@ -67,7 +87,7 @@ export function registerMetrics(hub: Hub, registry: Registry<RegistryContentType
 	if (byPrefix === undefined) groups.set(registry, (byPrefix = new Map()));
 	let group = byPrefix.get(resolved.prefix);
 	if (group === undefined) {
-		group = new RegistryGroup(options.client ?? loadPromClient(), registry, resolved, buckets ?? resolveBuckets(undefined));
+		group = new RegistryGroup((options.client as PromClientTypes | undefined) ?? loadPromClient(), registry as unknown as AnyRegistry, resolved, buckets ?? resolveBuckets(undefined));
 		byPrefix.set(resolved.prefix, group);
 	} else if (buckets !== undefined && !sameBuckets(buckets, group.buckets)) {
 		throw new ConfigError('buckets', `hubs registered in one registry with one prefix need the same buckets: [${group.buckets.join(', ')}]`);

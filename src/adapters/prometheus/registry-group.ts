@@ -3,7 +3,7 @@ import { ConfigError, type FlushEvent, type Hub } from '../../index.js';
 import { SCALAR_DEFINITIONS, SEND_DURATION } from './definitions.js';
 import { scalarFamily, type MetricLabels, type ScalarFamily } from './families.js';
 import type { ResolvedMetricsOptions } from './options.js';
-import type { PromClientModule } from './prom-client-module.js';
+import type { PromClientTypes } from './load-prom-client.js';
 
 /** A prom-client registry of either content type. @internal */
 export type AnyRegistry = Registry<RegistryContentType>;
@@ -35,7 +35,7 @@ export class RegistryGroup {
 	readonly #sources = new Set<Source>();
 	#snapshot: ScalarFamily[][] | undefined;
 
-	constructor(client: PromClientModule, registry: AnyRegistry, options: ResolvedMetricsOptions, buckets: readonly number[]) {
+	constructor(client: PromClientTypes, registry: AnyRegistry, options: ResolvedMetricsOptions, buckets: readonly number[]) {
 		this.#registry = registry;
 		this.labelNames = [...options.labelNames].sort();
 		this.buckets = buckets;
