@@ -3,6 +3,7 @@
  * your amqplib connection (typed structurally, so the optional peer
  * dependency `amqplib` is never loaded by polku itself).
  *
+ * @module polku/amqp
  * @packageDocumentation
  */
 export { AmqpInput, type AmqpInputEvents } from './amqp-input.js';

@@ -3,6 +3,7 @@
  * Confluent's `@confluentinc/kafka-javascript` (its KafkaJS-compatible API),
  * typed structurally. This subpath imports no Kafka library.
  *
+ * @module polku/kafka
  * @packageDocumentation
  */
 export type {

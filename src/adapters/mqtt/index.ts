@@ -6,6 +6,7 @@
  * broker acknowledged them. The envelope travels as MQTT 5 user properties in
  * polku's shared envelope ↔ headers mapping.
  *
+ * @module polku/mqtt
  * @packageDocumentation
  */
 export type {

@@ -5,6 +5,7 @@
  * `headers()` from `@nats-io/transport-node` on their first send (or take a
  * `headers` factory).
  *
+ * @module polku/nats
  * @packageDocumentation
  */
 export type {

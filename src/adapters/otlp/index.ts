@@ -6,6 +6,7 @@
  * protobuf is written and read with polku's own wire codec against the
  * published opentelemetry-proto definitions.
  *
+ * @module polku/otlp
  * @packageDocumentation
  */
 export { OtlpExportError, otlpRetryable } from './otlp-errors.js';

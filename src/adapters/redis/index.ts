@@ -4,6 +4,7 @@
  * structurally, so neither optional peer dependency is loaded by polku
  * itself.
  *
+ * @module polku/redis
  * @packageDocumentation
  */
 export type { IoredisClient, NodeRedisClient, RedisArgument, RedisClient } from './client.js';

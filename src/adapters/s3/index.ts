@@ -4,6 +4,7 @@
  * through your own AWS SDK v3 `S3Client` (peers `@aws-sdk/client-s3` and
  * `@aws-sdk/lib-storage`, imported at the first send).
  *
+ * @module polku/s3
  * @packageDocumentation
  */
 export type { S3ClientLike } from './client.js';

@@ -5,6 +5,7 @@
  * one ack frame per frame, and {@link WebSocketOutput}, which sends batches
  * as frames to another polku (or any WebSocket server).
  *
+ * @module polku/websocket
  * @packageDocumentation
  */
 export { ACK_ERROR_CODES } from '../grpc/acks.js';
