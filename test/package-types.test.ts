@@ -39,6 +39,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Pack
 const TYPE_REQUIREMENTS: Readonly<Record<string, readonly string[]>> = {
 	'./grpc': ['@types/node', '@grpc/grpc-js'],
 	'./http': ['@types/node'],
+	// Server-side adapters whose options and clients take Node types (http.Server, Buffer).
+	'./websocket': ['@types/node'],
+	'./otlp': ['@types/node'],
+	'./redis': ['@types/node'],
+	'./s3': ['@types/node'],
 };
 
 const subpaths = Object.entries(pkg.exports)
@@ -102,7 +107,8 @@ describe('published types in a fresh project (tsc --init, skipLibCheck: false)',
 	/** Makes `names` (packages of this repository's node_modules) resolvable in the project. */
 	function provide(names: readonly string[]): void {
 		for (const name of names) {
-			const target = dirname(require.resolve(`${name}/package.json`));
+			// The package's folder in node_modules (not every package exports ./package.json).
+			const target = join(root, 'node_modules', name);
 			mkdirSync(dirname(join(project, 'node_modules', name)), { recursive: true });
 			symlinkSync(target, join(project, 'node_modules', name), 'dir');
 		}

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * OpenTelemetry for polku, over OTLP/HTTP: {@link OtlpLogsOutput} turns every
  * message into an OTLP log record and forwards OTLP export requests carried

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * Redis Streams input (consumer groups) and output with at-least-once
  * delivery. Takes your `ioredis` or node-redis (`redis`) client, typed

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * S3 for polku: {@link S3Output} writes each batch as one object (NDJSON of
  * the POLKU JSON event form, a JSON array, or raw payloads; optionally gzip),

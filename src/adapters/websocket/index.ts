@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * WebSocket for polku (the optional peer dependency `ws`, loaded only when an
  * input runs or an output connects): {@link WebSocketInput}, an endpoint for
